@@ -1,0 +1,296 @@
+package provider
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// Config is one validated provider entry of the plugin configuration (the legacy
+// `provider` object or one element of `providers`). Field names follow Higress's
+// ai-proxy exactly; see the README's configuration reference.
+type Config struct {
+	ID        string
+	Type      string
+	APITokens []string
+	// Timeout is the upstream timeout in ms (`timeout`, default 120000).
+	Timeout uint32
+	// FirstByteTimeout in ms; 0 disables it (`firstByteTimeout`).
+	FirstByteTimeout uint32
+	ModelMapping     *ModelMapping
+	// Original is true for `protocol: original`: the client speaks the provider's
+	// native protocol and bodies pass through with only credentials and settings.
+	Original       bool
+	Context        *ContextConfig
+	CustomSettings []CustomSetting
+	// Capabilities are the upstream paths by API: the spec's defaults with the config's
+	// `capabilities` on top.
+	Capabilities map[API]string
+	// BasePath is removed from (`removePrefix`, default) or prepended to (`prepend`)
+	// the client's path.
+	BasePath         string
+	BasePathPrepend  bool
+	ProviderBasePath string // prepended to every upstream path
+	// Host is the upstream authority (spec default, provider fields, or `providerDomain`).
+	Host string
+	// ReasoningContentMode is passthrough (default), ignore or concat.
+	ReasoningContentMode string
+
+	// Provider-specific fields, named as in the configuration reference.
+	OpenAICustomURL      string
+	ResponseJSONSchema   string // raw JSON object
+	AzureServiceURL      string
+	MoonshotFileID       string
+	QwenEnableSearch     bool
+	QwenFileIDs          []string
+	QwenDomain           string
+	QwenEnableCompatible bool
+	OllamaServerHost     string
+	OllamaServerPort     uint32
+	APIVersion           string // `claudeVersion` or `apiVersion`
+	CloudflareAccountID  string
+	MinimaxGroupID       string
+	GeminiSafetySetting  map[string]string
+	TargetLang           string
+	GenericHost          string
+	VLLMServerHost       string
+	VLLMCustomURL        string
+	DoubaoDomain         string
+
+	spec *Spec
+}
+
+// ContextConfig is `context`: a plain-text file fetched from a gateway service and
+// added to chat requests as system context.
+type ContextConfig struct {
+	FileURL     string
+	ServiceName string
+	ServicePort uint32
+	ServiceHost string // the authority used for the callout
+	Path        string // the file's path and query
+}
+
+const defaultTimeout = 120000
+
+// ParseConfig reads and validates one provider object. field is its position in the
+// plugin config (e.g. "provider", "providers[2]") and prefixes every error message.
+func ParseConfig(v gjson.Result, field string) (*Config, error) {
+	if !v.IsObject() {
+		return nil, fmt.Errorf("%s: must be an object", field)
+	}
+	c := &Config{
+		ID:   v.Get("id").String(),
+		Type: v.Get("type").String(),
+	}
+	if c.Type == "" {
+		return nil, fmt.Errorf("%s.type: required (one of %s)", field, strings.Join(sortedTypes(), ", "))
+	}
+	spec, ok := specs[c.Type]
+	if !ok {
+		return nil, fmt.Errorf("%s.type: unknown provider type %q (one of %s)", field, c.Type, strings.Join(sortedTypes(), ", "))
+	}
+	c.spec = spec
+	for i, t := range v.Get("apiTokens").Array() {
+		if t.Type != gjson.String {
+			return nil, fmt.Errorf("%s.apiTokens[%d]: must be a string", field, i)
+		}
+		if t.String() != "" {
+			c.APITokens = append(c.APITokens, t.String())
+		}
+	}
+	if spec.SingleToken && len(c.APITokens) > 1 {
+		return nil, fmt.Errorf("%s.apiTokens: provider type %q accepts only one token, got %d", field, c.Type, len(c.APITokens))
+	}
+
+	var err error
+	if c.Timeout, err = uintField(v, "timeout", field, defaultTimeout); err != nil {
+		return nil, err
+	}
+	if c.FirstByteTimeout, err = uintField(v, "firstByteTimeout", field, 0); err != nil {
+		return nil, err
+	}
+	if c.ModelMapping, err = parseModelMapping(v.Get("modelMapping"), field+".modelMapping"); err != nil {
+		return nil, err
+	}
+	switch p := v.Get("protocol").String(); p {
+	case "", "openai":
+	case "original":
+		c.Original = true
+	default:
+		return nil, fmt.Errorf("%s.protocol: %q is not one of openai, original", field, p)
+	}
+	settingsProtocol, rawPrefix := "openai", ""
+	if c.Original {
+		settingsProtocol, rawPrefix = spec.Settings, spec.RawSettingsPrefix
+	}
+	if c.CustomSettings, err = parseCustomSettings(v.Get("customSettings"), field+".customSettings", settingsProtocol, rawPrefix); err != nil {
+		return nil, err
+	}
+	if c.Context, err = parseContext(v.Get("context"), field+".context"); err != nil {
+		return nil, err
+	}
+	switch m := strings.ToLower(v.Get("reasoningContentMode").String()); m {
+	case "", "passthrough":
+		c.ReasoningContentMode = "passthrough"
+	case "ignore", "concat":
+		c.ReasoningContentMode = m
+	default:
+		return nil, fmt.Errorf("%s.reasoningContentMode: %q is not one of passthrough, ignore, concat", field, m)
+	}
+	c.BasePath = v.Get("basePath").String()
+	switch h := v.Get("basePathHandling").String(); h {
+	case "", "removePrefix":
+	case "prepend":
+		c.BasePathPrepend = true
+	default:
+		return nil, fmt.Errorf("%s.basePathHandling: %q is not one of removePrefix, prepend", field, h)
+	}
+	if c.BasePath != "" && !strings.HasPrefix(c.BasePath, "/") {
+		return nil, fmt.Errorf("%s.basePath: %q must start with /", field, c.BasePath)
+	}
+	c.ProviderBasePath = strings.TrimRight(v.Get("providerBasePath").String(), "/")
+	if c.ProviderBasePath != "" && !strings.HasPrefix(c.ProviderBasePath, "/") {
+		return nil, fmt.Errorf("%s.providerBasePath: %q must start with /", field, c.ProviderBasePath)
+	}
+
+	c.OpenAICustomURL = v.Get("openaiCustomUrl").String()
+	if s := v.Get("responseJsonSchema"); s.Exists() && s.Type != gjson.Null {
+		if !s.IsObject() {
+			return nil, fmt.Errorf("%s.responseJsonSchema: must be an object", field)
+		}
+		c.ResponseJSONSchema = s.Raw
+	}
+	c.AzureServiceURL = v.Get("azureServiceUrl").String()
+	c.MoonshotFileID = v.Get("moonshotFileId").String()
+	c.QwenEnableSearch = v.Get("qwenEnableSearch").Bool()
+	for _, id := range v.Get("qwenFileIds").Array() {
+		c.QwenFileIDs = append(c.QwenFileIDs, id.String())
+	}
+	c.QwenDomain = v.Get("qwenDomain").String()
+	// Like Higress: compatible mode unless explicitly disabled.
+	c.QwenEnableCompatible = true
+	if q := v.Get("qwenEnableCompatible"); q.Exists() {
+		c.QwenEnableCompatible = q.Bool()
+	}
+	c.OllamaServerHost = v.Get("ollamaServerHost").String()
+	if c.OllamaServerPort, err = uintField(v, "ollamaServerPort", field, 11434); err != nil {
+		return nil, err
+	}
+	c.APIVersion = v.Get("claudeVersion").String()
+	if c.APIVersion == "" {
+		c.APIVersion = v.Get("apiVersion").String()
+	}
+	c.CloudflareAccountID = v.Get("cloudflareAccountId").String()
+	c.MinimaxGroupID = v.Get("minimaxGroupId").String()
+	if g := v.Get("geminiSafetySetting"); g.IsObject() {
+		c.GeminiSafetySetting = map[string]string{}
+		g.ForEach(func(k, val gjson.Result) bool { c.GeminiSafetySetting[k.String()] = val.String(); return true })
+	}
+	c.TargetLang = v.Get("targetLang").String()
+	c.GenericHost = v.Get("genericHost").String()
+	c.VLLMServerHost = v.Get("vllmServerHost").String()
+	c.VLLMCustomURL = v.Get("vllmCustomUrl").String()
+	c.DoubaoDomain = v.Get("doubaoDomain").String()
+	if c.Context != nil && (c.MoonshotFileID != "" || len(c.QwenFileIDs) > 0) {
+		return nil, fmt.Errorf("%s.context: cannot be used together with moonshotFileId or qwenFileIds", field)
+	}
+
+	c.Host = spec.Host
+	c.Capabilities = make(map[API]string, len(spec.Paths))
+	for api, p := range spec.Paths {
+		c.Capabilities[api] = p
+	}
+	if spec.Setup != nil {
+		if err := spec.Setup(c); err != nil {
+			return nil, fmt.Errorf("%s.%v", field, err)
+		}
+	}
+	// Config capabilities override the provider's defaults.
+	var capErr error
+	v.Get("capabilities").ForEach(func(k, p gjson.Result) bool {
+		if p.Type != gjson.String || !strings.HasPrefix(p.String(), "/") {
+			capErr = fmt.Errorf("%s.capabilities[%q]: path must be a string starting with /", field, k.String())
+			return false
+		}
+		c.Capabilities[API(k.String())] = p.String()
+		return true
+	})
+	if capErr != nil {
+		return nil, capErr
+	}
+	if d := v.Get("providerDomain").String(); d != "" {
+		if strings.ContainsAny(d, "/ ") {
+			return nil, fmt.Errorf("%s.providerDomain: %q must be a host name (with optional port), no scheme or path", field, d)
+		}
+		c.Host = d
+	}
+	if c.Host == "" {
+		return nil, fmt.Errorf("%s: provider type %q needs an upstream host (set providerDomain)", field, c.Type)
+	}
+	return c, nil
+}
+
+// Spec returns the provider type's description.
+func (c *Config) Spec() *Spec { return c.spec }
+
+func uintField(v gjson.Result, name, field string, def uint32) (uint32, error) {
+	f := v.Get(name)
+	if !f.Exists() || f.Type == gjson.Null {
+		return def, nil
+	}
+	if f.Type != gjson.Number || f.Num < 0 || f.Num != float64(uint32(f.Num)) {
+		return 0, fmt.Errorf("%s.%s: %s is not a non-negative whole number", field, name, f.Raw)
+	}
+	if f.Num == 0 {
+		return def, nil
+	}
+	return uint32(f.Num), nil
+}
+
+func parseContext(v gjson.Result, field string) (*ContextConfig, error) {
+	if !v.Exists() || v.Type == gjson.Null {
+		return nil, nil
+	}
+	c := &ContextConfig{
+		FileURL:     v.Get("fileUrl").String(),
+		ServiceName: v.Get("serviceName").String(),
+		ServicePort: uint32(v.Get("servicePort").Uint()),
+	}
+	switch {
+	case c.FileURL == "":
+		return nil, fmt.Errorf("%s.fileUrl: required", field)
+	case c.ServiceName == "":
+		return nil, fmt.Errorf("%s.serviceName: required", field)
+	case c.ServicePort == 0:
+		return nil, fmt.Errorf("%s.servicePort: required", field)
+	}
+	u, err := url.Parse(c.FileURL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("%s.fileUrl: %q is not an http(s) URL", field, c.FileURL)
+	}
+	c.ServiceHost = u.Host
+	c.Path = u.RequestURI()
+	return c, nil
+}
+
+func sortedTypes() []string {
+	t := Types()
+	sort.Strings(t)
+	return t
+}
+
+// parseHostURL reads a URL that must have a host; field names it in the error.
+func parseHostURL(raw, field string) (*url.URL, error) {
+	s := raw
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("%s: %q is not a valid URL", field, raw)
+	}
+	return u, nil
+}

@@ -1,0 +1,133 @@
+// Package provider knows every upstream the plugin can talk to and turns one client
+// request into the upstream request, and the upstream answer back into the client's
+// protocol. It is pure Go: nothing here knows it runs inside wasm, so all of it is
+// tested, fuzzed and benchmarked natively.
+//
+// A provider is a Spec row (specs.go): default host, the APIs it serves and their
+// upstream paths, how it authenticates, and — only where its wire format differs from
+// OpenAI — a function that creates a per-request translator.
+package provider
+
+import (
+	"github.com/ai-proxy/ai-proxy/provider/translator"
+)
+
+// Auth says how the API token reaches the upstream.
+type Auth struct {
+	Header string // header name, e.g. "Authorization", "api-key", "x-api-key"
+	Prefix string // value prefix, e.g. "Bearer "
+}
+
+var (
+	bearer = Auth{Header: "Authorization", Prefix: "Bearer "}
+)
+
+// Spec describes one provider type. Most providers are a row of data; Setup and
+// Translate hold what is genuinely a provider's own.
+type Spec struct {
+	// Host is the default upstream authority. Setup may derive it from config fields.
+	Host string
+	// Paths are the APIs served by default and their upstream paths. A path may hold
+	// {model}, replaced by the mapped model once the request body is read. The config's
+	// `capabilities` add to and override these.
+	Paths map[API]string
+	// Auth is how the token is sent; the zero value means bearer.
+	Auth Auth
+	// SingleToken providers accept at most one entry in apiTokens.
+	SingleToken bool
+	// Settings names the provider's column in the customSettings rename table, used
+	// with `protocol: original`; RawSettingsPrefix is where raw settings go then.
+	Settings          string
+	RawSettingsPrefix string
+	// Setup validates provider-specific fields and derives Host/Paths from them. Its
+	// errors name the field.
+	Setup func(c *Config) error
+	// RequestHeaders sets provider-specific upstream headers (e.g. anthropic-version).
+	RequestHeaders func(c *Config, r *Request, h Headers)
+	// Translate returns the converter for one request, or nil when the request and
+	// answer pass through with only the model mapped.
+	Translate func(c *Config, r *Request) translator.Translator
+}
+
+// specs is the provider registry, filled by the table in specs.go and by the files of
+// providers that need code (claude.go, qwen.go, ...), each in its own init.
+var specs = map[string]*Spec{}
+
+// register adds a provider type; called from init functions only.
+func register(typ string, s *Spec) {
+	if _, dup := specs[typ]; dup {
+		panic("provider: duplicate type " + typ)
+	}
+	if s.Auth.Header == "" {
+		s.Auth = bearer
+	}
+	if s.Settings == "" {
+		s.Settings = "openai"
+	}
+	specs[typ] = s
+}
+
+// Types returns the registered provider type names.
+func Types() []string {
+	out := make([]string, 0, len(specs))
+	for t := range specs {
+		out = append(out, t)
+	}
+	return out
+}
+
+// openAIPaths is the path set of a provider that speaks the OpenAI API under prefix
+// (e.g. "/v1", "/api/paas/v4"), for the given APIs.
+func openAIPaths(prefix string, apis ...API) map[API]string {
+	m := make(map[API]string, len(apis))
+	for _, a := range apis {
+		m[a] = prefix + openAISuffix[a]
+	}
+	return m
+}
+
+// openAISuffix is the OpenAI path of each API below its version prefix.
+var openAISuffix = map[API]string{
+	APIChatCompletion:     "/chat/completions",
+	APICompletion:         "/completions",
+	APIEmbeddings:         "/embeddings",
+	APIImageGeneration:    "/images/generations",
+	APIImageEdit:          "/images/edits",
+	APIImageVariation:     "/images/variations",
+	APIAudioSpeech:        "/audio/speech",
+	APIAudioTranscription: "/audio/transcriptions",
+	APIAudioTranslation:   "/audio/translations",
+	APIModels:             "/models",
+	APIFiles:              "/files",
+	APIBatches:            "/batches",
+	APIResponses:          "/responses",
+	APIFineTuningJobs:     "/fine_tuning/jobs",
+	APIVideos:             "/videos",
+	APIRealtime:           "/realtime",
+	APIAnthropicMessages:  "/messages",
+	APICohereRerank:       "/rerank",
+}
+
+// Sub-resource APIs (`/v1/files/{id}`, ...) keep the client's path below the prefix.
+var openAISubResource = []API{APIRetrieveFile, APIRetrieveFileContent, APIRetrieveBatch, APICancelBatch,
+	APIRetrieveFineTuningJob, APIFineTuningJobEvents, APIFineTuningJobCheckpoints, APICancelFineTuningJob,
+	APIResumeFineTuningJob, APIPauseFineTuningJob, APIFineTuningCheckpointPermissions,
+	APIDeleteFineTuningCheckpointPermiss, APIRetrieveVideo, APIVideoRemix, APIRetrieveVideoContent}
+
+// keepTail marks an upstream path that is the prefix followed by the client's path from
+// its `/v1` segment on (minus the `/v1`): used for sub-resources with ids in the path.
+const keepTail = "{tail}"
+
+// allOpenAI lists every OpenAI API; providers that mirror OpenAI completely use it.
+var allOpenAI = []API{APIChatCompletion, APICompletion, APIEmbeddings, APIImageGeneration, APIImageEdit,
+	APIImageVariation, APIAudioSpeech, APIAudioTranscription, APIAudioTranslation, APIModels, APIFiles,
+	APIBatches, APIResponses, APIFineTuningJobs, APIVideos, APIRealtime}
+
+// fullOpenAIPaths is openAIPaths for every OpenAI API, sub-resources included.
+func fullOpenAIPaths(prefix string) map[API]string {
+	m := openAIPaths(prefix, allOpenAI...)
+	for _, a := range openAISubResource {
+		m[a] = prefix + keepTail
+	}
+	return m
+}

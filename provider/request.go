@@ -1,0 +1,302 @@
+package provider
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"github.com/ai-proxy/ai-proxy/provider/translator"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+)
+
+// Headers is a request or response header map as the plugin layer exposes it. Names
+// are lower case; pseudo-headers (":path", ":authority") included.
+type Headers interface {
+	Get(name string) string
+	Set(name, value string)
+	Del(name string)
+}
+
+// Error is a request the plugin answers itself, in the client's protocol.
+type Error struct {
+	Status  int
+	Message string
+	Code    string // OpenAI `code`; empty for null
+}
+
+// Body renders the error in protocol p.
+func (e *Error) Body(p Protocol) []byte {
+	if p == ProtocolAnthropic {
+		return translator.AppendAnthropicError(nil, e.Message, translator.AnthropicErrorType(e.Status))
+	}
+	return translator.AppendOpenAIError(nil, e.Message, translator.ErrorType(e.Status), e.Code)
+}
+
+func errorf(status int, code, msg string) *Error { return &Error{Status: status, Message: msg, Code: code} }
+
+// clientCredentialHeaders are removed from every request: the client's own keys never
+// reach a provider.
+var clientCredentialHeaders = []string{"authorization", "x-api-key", "api-key", "anthropic-api-key", "x-goog-api-key"}
+
+// Request is the state of one client request on its way through the plugin. It is
+// created per request (NewRequest) and never shared.
+type Request struct {
+	Config *Config
+	// API is what the client called; Protocol is the protocol it speaks.
+	API      API
+	Protocol Protocol
+	// UpstreamAPI is what the provider is asked for (differs when converting, e.g.
+	// Anthropic messages served by a provider's chat completions).
+	UpstreamAPI API
+	// Path is the upstream path; it holds {model} until the body is read.
+	Path string
+	// ClientModel is the request's model, Model the mapped one. Stream is the request's
+	// `stream` flag.
+	ClientModel string
+	Model       string
+	Stream      bool
+
+	token      string
+	translator translator.Translator
+	// response side
+	status    int
+	streaming bool
+	convert   bool
+}
+
+// NewRequest classifies a client request and prepares its upstream form. A non-nil
+// Error is the answer to send instead (404 for a path that is no AI API, or an API
+// the provider does not serve); then no credential was attached to anything.
+func NewRequest(c *Config, path string) (*Request, *Error) {
+	if c.BasePath != "" && !c.BasePathPrepend {
+		if rest, ok := strings.CutPrefix(path, c.BasePath); ok && (rest == "" || rest[0] == '/' || rest[0] == '?') {
+			path = rest
+			if path == "" || path[0] == '?' {
+				path = "/" + path
+			}
+		}
+	}
+	api, ok := Classify(path)
+	if !ok {
+		return nil, errorf(404, "not_found", "no AI API at path "+strconv.Quote(trimQuery(path)))
+	}
+	r := &Request{Config: c, API: api, Protocol: api.Protocol(), UpstreamAPI: api}
+	if c.Original {
+		r.Path = path
+	} else {
+		tmpl, ok := c.Capabilities[api]
+		if !ok && api == APIAnthropicMessages {
+			// Anthropic clients reach providers without a native messages route through
+			// their chat completions API.
+			if tmpl, ok = c.Capabilities[APIChatCompletion]; ok {
+				r.UpstreamAPI = APIChatCompletion
+			}
+		}
+		if !ok {
+			return nil, errorf(404, "unsupported_api", "API "+string(api)+" is not supported by provider type "+strconv.Quote(c.Type))
+		}
+		r.Path = resolvePath(tmpl, path)
+	}
+	if c.BasePath != "" && c.BasePathPrepend && !strings.HasPrefix(r.Path, c.BasePath) {
+		r.Path = c.BasePath + r.Path
+	}
+	r.Path = c.ProviderBasePath + r.Path
+	switch n := len(c.APITokens); n {
+	case 0:
+	case 1:
+		r.token = c.APITokens[0]
+	default:
+		r.token = c.APITokens[rand.IntN(n)]
+	}
+	if !c.Original {
+		r.translator = anthropicBridge(c, r)
+		if r.translator == nil && c.spec.Translate != nil {
+			r.translator = c.spec.Translate(c, r)
+		}
+	}
+	return r, nil
+}
+
+// anthropicBridge is set by the anthropic wiring (anthropic.go): it returns the
+// Anthropic-client → OpenAI-provider converter when r needs it.
+var anthropicBridge = func(c *Config, r *Request) translator.Translator { return nil }
+
+// resolvePath fills a path template: {tail} takes the client's path after its /v1
+// segment, and the client's query string is kept.
+func resolvePath(tmpl, clientPath string) string {
+	if tmpl == keepPath {
+		return clientPath
+	}
+	query := ""
+	if i := strings.IndexByte(clientPath, '?'); i >= 0 {
+		clientPath, query = clientPath[:i], clientPath[i+1:]
+	}
+	if strings.Contains(tmpl, keepTail) {
+		tail := clientPath
+		if i := strings.Index(clientPath, "/v1/"); i >= 0 {
+			tail = clientPath[i+3:]
+		}
+		tmpl = strings.Replace(tmpl, keepTail, tail, 1)
+	}
+	if query == "" {
+		return tmpl
+	}
+	if strings.IndexByte(tmpl, '?') >= 0 {
+		return tmpl + "&" + query
+	}
+	return tmpl + "?" + query
+}
+
+func trimQuery(p string) string {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+// Token returns the API token chosen for this request. It must only ever be written
+// into the upstream request's auth header.
+func (r *Request) Token() string { return r.token }
+
+// NeedsBody reports whether the plugin must read the request body (to map the model,
+// apply settings or convert) before the request may leave.
+func (r *Request) NeedsBody() bool {
+	return r.API.HasJSONBody() && (!r.Config.Original || len(r.Config.CustomSettings) > 0 || r.Config.FirstByteTimeout > 0)
+}
+
+// RewriteRequestHeaders turns the client's headers into the upstream's: authority,
+// path (unless it waits for the model), credentials, timeouts. The client's own
+// credentials are always removed.
+func (r *Request) RewriteRequestHeaders(h Headers) {
+	for _, k := range clientCredentialHeaders {
+		h.Del(k)
+	}
+	c := r.Config
+	if r.token != "" {
+		h.Set(strings.ToLower(c.spec.Auth.Header), c.spec.Auth.Prefix+r.token)
+	}
+	if c.spec.RequestHeaders != nil {
+		c.spec.RequestHeaders(c, r, h)
+	}
+	h.Set(":authority", c.Host)
+	if !strings.Contains(r.Path, "{model}") {
+		h.Set(":path", r.Path)
+	}
+	h.Set("x-envoy-upstream-rq-timeout-ms", strconv.FormatUint(uint64(c.Timeout), 10))
+	if r.NeedsBody() {
+		h.Del("content-length")
+	}
+}
+
+// RewriteRequestBody maps the model, applies custom settings and converts the body
+// into the upstream's protocol. Headers that depend on the body (path with {model},
+// first-byte timeout, accept) are set on h.
+func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
+	if !gjson.ValidBytes(body) {
+		return nil, errorf(400, "invalid_json", "request body is not valid JSON")
+	}
+	c := r.Config
+	var err error
+	model := gjson.GetBytes(body, "model")
+	r.ClientModel = model.String()
+	r.Model = c.ModelMapping.Map(r.ClientModel)
+	if model.Exists() && r.Model != r.ClientModel {
+		if body, err = sjson.SetBytes(body, "model", r.Model); err != nil {
+			return nil, errorf(400, "invalid_json", "cannot set model: "+err.Error())
+		}
+	}
+	r.Stream = gjson.GetBytes(body, "stream").Bool() || r.API == APIGeminiStreamGenerat
+	if len(c.CustomSettings) > 0 {
+		if body, err = applyCustomSettings(body, c.CustomSettings); err != nil {
+			return nil, errorf(400, "invalid_json", "cannot apply customSettings: "+err.Error())
+		}
+	}
+	if !c.Original {
+		if c.ResponseJSONSchema != "" && r.UpstreamAPI == APIChatCompletion && r.API == APIChatCompletion {
+			body, _ = sjson.SetRawBytes(body, "response_format", []byte(c.ResponseJSONSchema))
+		}
+		if r.Stream && r.translator == nil && (r.API == APIChatCompletion || r.API == APICompletion) &&
+			!gjson.GetBytes(body, "stream_options.include_usage").Exists() {
+			// Ask for usage in the last chunk so token statistics always come back.
+			body, _ = sjson.SetBytes(body, "stream_options.include_usage", true)
+		}
+		if r.translator != nil {
+			if body, err = r.translator.RequestBody(body); err != nil {
+				return nil, errorf(400, "invalid_request", err.Error())
+			}
+		}
+	}
+	if strings.Contains(r.Path, "{model}") {
+		if r.Model == "" {
+			return nil, errorf(400, "missing_model", "request has no model, and provider type "+strconv.Quote(c.Type)+" needs one in its path")
+		}
+		r.Path = strings.ReplaceAll(r.Path, "{model}", r.Model)
+		h.Set(":path", r.Path)
+	}
+	if r.Stream {
+		h.Set("accept", "text/event-stream")
+		if c.FirstByteTimeout > 0 {
+			h.Set("x-envoy-upstream-rq-first-byte-timeout-ms", strconv.FormatUint(uint64(c.FirstByteTimeout), 10))
+		}
+	}
+	return body, nil
+}
+
+// RewriteResponseHeaders inspects the upstream's status and headers and reports
+// whether the body must be converted (then the plugin reads it) and whether it is a
+// stream (then it is converted piece by piece, never buffered whole).
+func (r *Request) RewriteResponseHeaders(status int, h Headers) (convert, streaming bool) {
+	r.status = status
+	if r.translator == nil {
+		return false, false
+	}
+	ct := h.Get("content-type")
+	r.streaming = strings.Contains(ct, "text/event-stream") || (r.Stream && status/100 == 2 && ct == "")
+	if s, ok := r.translator.(translator.StreamStatus); ok {
+		s.SetUpstreamStatus(status, ct)
+	}
+	r.convert = true
+	h.Del("content-length")
+	if r.streaming {
+		h.Set("content-type", "text/event-stream")
+	} else {
+		h.Set("content-type", "application/json")
+	}
+	return true, r.streaming
+}
+
+// ConvertResponseBody converts a complete, non-streamed upstream answer.
+func (r *Request) ConvertResponseBody(body []byte) []byte {
+	out, err := r.translator.ResponseBody(r.status, body)
+	if err != nil {
+		return (&Error{Status: 502, Message: "cannot convert upstream answer: " + err.Error(), Code: "bad_upstream_response"}).Body(r.Protocol)
+	}
+	return out
+}
+
+// ConvertResponseChunk converts the next piece of a streamed answer, appending to dst.
+func (r *Request) ConvertResponseChunk(dst, chunk []byte, end bool) []byte {
+	out, err := r.translator.ResponseStream(dst, chunk, end)
+	if err != nil {
+		// The translator ends its stream properly on bad input; an error here is a bug
+		// in it, so close the stream in the client's protocol rather than hang.
+		return append(out, streamEnd(r.Protocol)...)
+	}
+	return out
+}
+
+func streamEnd(p Protocol) string {
+	if p == ProtocolAnthropic {
+		return "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+	}
+	return "data: [DONE]\n\n"
+}
+
+// Usage returns the token usage the translator counted; zero for passthrough.
+func (r *Request) Usage() translator.Usage {
+	if r.translator == nil {
+		return translator.Usage{}
+	}
+	return r.translator.Usage()
+}

@@ -1,0 +1,84 @@
+package sse
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func collect(pieces [][]byte) []string {
+	var r Reader
+	var out []string
+	add := func(ev Event) {
+		out = append(out, fmt.Sprintf("%s|%s|%s", ev.Name, ev.Data, ev.ID))
+	}
+	for _, p := range pieces {
+		r.Feed(p)
+		for ev, ok := r.Next(); ok; ev, ok = r.Next() {
+			add(ev)
+		}
+	}
+	for ev, ok := r.Flush(); ok; ev, ok = r.Flush() {
+		add(ev)
+	}
+	return out
+}
+
+func TestReaderEverySplit(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"lf", "data: {\"a\":1}\n\ndata: [DONE]\n\n", []string{`|{"a":1}|`, `|[DONE]|`}},
+		{"crlf", "event: message_start\r\ndata: {}\r\n\r\nevent: ping\r\ndata: {\"type\":\"ping\"}\r\n\r\n",
+			[]string{"message_start|{}|", `ping|{"type":"ping"}|`}},
+		{"cr", "data: x\r\rdata: y\r\r", []string{"|x|", "|y|"}},
+		{"dashscope", "id:1\nevent:result\n:HTTP_STATUS/200\ndata:{\"output\":{}}\n\n", []string{`result|{"output":{}}|1`}},
+		{"multiline", "data: a\ndata: b\ndata: c\n\n", []string{"|a\nb\nc|"}},
+		{"comment only", ": keepalive\n\ndata: z\n\n", []string{"|z|"}},
+		{"unterminated tail", "data: 1\n\ndata: 2", []string{"|1|", "|2|"}},
+		{"utf8", "data: {\"t\":\"你好\"}\n\n", []string{`|{"t":"你好"}|`}},
+		{"empty data", "data:\n\n", []string{"||"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			whole := collect([][]byte{[]byte(tt.in)})
+			if strings.Join(whole, "\n~\n") != strings.Join(tt.want, "\n~\n") {
+				t.Fatalf("whole: got %q want %q", whole, tt.want)
+			}
+			for cut := 0; cut <= len(tt.in); cut++ {
+				got := collect([][]byte{[]byte(tt.in[:cut]), []byte(tt.in[cut:])})
+				if strings.Join(got, "\n~\n") != strings.Join(tt.want, "\n~\n") {
+					t.Fatalf("split at %d: got %q want %q", cut, got, tt.want)
+				}
+			}
+			var bytewise [][]byte
+			for i := 0; i < len(tt.in); i++ {
+				bytewise = append(bytewise, []byte{tt.in[i]})
+			}
+			if got := collect(bytewise); strings.Join(got, "\n~\n") != strings.Join(tt.want, "\n~\n") {
+				t.Fatalf("byte by byte: got %q want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	f.Add([]byte("data: a\r\n\r\nevent: x\ndata: b\n\n"), 3)
+	f.Fuzz(func(t *testing.T, in []byte, cut int) {
+		if cut < 0 {
+			cut = -cut
+		}
+		if len(in) > 0 {
+			cut %= len(in) + 1
+		} else {
+			cut = 0
+		}
+		whole := collect([][]byte{in})
+		split := collect([][]byte{in[:cut], in[cut:]})
+		if strings.Join(whole, "\x00") != strings.Join(split, "\x00") {
+			t.Fatalf("split at %d differs: %q vs %q", cut, whole, split)
+		}
+	})
+}
