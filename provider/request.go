@@ -221,18 +221,25 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 			// Ask for usage in the last chunk so token statistics always come back.
 			body, _ = sjson.SetBytes(body, "stream_options.include_usage", true)
 		}
-		if r.translator != nil {
-			if body, err = r.translator.RequestBody(body); err != nil {
-				return nil, errorf(400, "invalid_request", err.Error())
-			}
-		}
 	}
-	if strings.Contains(r.Path, "{model}") {
+	path := r.Path
+	if strings.Contains(path, "{model}") {
 		if r.Model == "" {
 			return nil, errorf(400, "missing_model", "request has no model, and provider type "+strconv.Quote(c.Type)+" needs one in its path")
 		}
-		r.Path = strings.ReplaceAll(r.Path, "{model}", r.Model)
-		h.Set(":path", r.Path)
+		path = strings.ReplaceAll(path, "{model}", r.Model)
+	}
+	if r.translator != nil {
+		if body, err = r.translator.RequestBody(body); err != nil {
+			return nil, errorf(400, "invalid_request", err.Error())
+		}
+		if e, ok := r.translator.(translator.UpstreamEditor); ok {
+			path = e.EditUpstream(path, h.Set)
+		}
+	}
+	if path != r.Path {
+		r.Path = path
+		h.Set(":path", path)
 	}
 	if r.Stream {
 		h.Set("accept", "text/event-stream")

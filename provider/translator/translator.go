@@ -55,3 +55,11 @@ type Usage struct {
 type StreamStatus interface {
 	SetUpstreamStatus(status int, contentType string)
 }
+
+// UpstreamEditor is implemented by translators whose upstream path or headers depend
+// on the request body (DashScope picks text or multimodal generation by model and
+// needs X-DashScope-SSE for streams). The plugin calls it right after RequestBody with
+// the upstream path so far; the returned path replaces it.
+type UpstreamEditor interface {
+	EditUpstream(path string, setHeader func(name, value string)) string
+}
