@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -33,7 +34,9 @@ func (e *Error) Body(p Protocol) []byte {
 	return translator.AppendOpenAIError(nil, e.Message, translator.ErrorType(e.Status), e.Code)
 }
 
-func errorf(status int, code, msg string) *Error { return &Error{Status: status, Message: msg, Code: code} }
+func errorf(status int, code, msg string) *Error {
+	return &Error{Status: status, Message: msg, Code: code}
+}
 
 // clientCredentialHeaders are removed from every request: the client's own keys never
 // reach a provider.
@@ -56,6 +59,9 @@ type Request struct {
 	ClientModel string
 	Model       string
 	Stream      bool
+	// SystemContext, when set before RewriteRequestBody, is added to chat requests as
+	// the first system message (the provider's `context` file).
+	SystemContext string
 
 	token      string
 	translator translator.Translator
@@ -213,6 +219,11 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 		}
 	}
 	if !c.Original {
+		if r.SystemContext != "" && r.API == APIChatCompletion {
+			if body, err = prependSystemMessage(body, r.SystemContext); err != nil {
+				return nil, errorf(400, "invalid_request", err.Error())
+			}
+		}
 		if c.ResponseJSONSchema != "" && r.UpstreamAPI == APIChatCompletion && r.API == APIChatCompletion {
 			body, _ = sjson.SetRawBytes(body, "response_format", []byte(c.ResponseJSONSchema))
 		}
@@ -306,4 +317,22 @@ func (r *Request) Usage() translator.Usage {
 		return translator.Usage{}
 	}
 	return r.translator.Usage()
+}
+
+// prependSystemMessage inserts {"role":"system","content":text} before the messages.
+func prependSystemMessage(body []byte, text string) ([]byte, error) {
+	msgs := gjson.GetBytes(body, "messages")
+	if !msgs.IsArray() {
+		return body, errors.New("messages: must be a list")
+	}
+	arr := make([]byte, 0, len(msgs.Raw)+len(text)+40)
+	arr = append(arr, `[{"role":"system","content":`...)
+	arr = translator.AppendString(arr, text)
+	arr = append(arr, '}')
+	if inner := strings.TrimSpace(msgs.Raw[1 : len(msgs.Raw)-1]); inner != "" {
+		arr = append(arr, ',')
+		arr = append(arr, inner...)
+	}
+	arr = append(arr, ']')
+	return sjson.SetRawBytes(body, "messages", arr)
 }

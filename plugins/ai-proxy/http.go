@@ -1,0 +1,149 @@
+package main
+
+import (
+	"strconv"
+
+	"github.com/ai-proxy/ai-proxy/provider"
+	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm"
+	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
+)
+
+// httpContext is one request's state machine. It lives as long as the request and
+// holds nothing the next request could see.
+type httpContext struct {
+	types.DefaultHttpContext
+	plugin *pluginContext
+	config *pluginConfig
+	req    *provider.Request
+
+	readBody  bool // the request body is read (buffered) before the request leaves
+	convert   bool // the response body is converted
+	streaming bool // ... piece by piece, as SSE
+	out       []byte
+}
+
+func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
+	cfg, err := h.plugin.rules.GetMatchConfig()
+	if err != nil || cfg == nil || cfg.active == nil {
+		return types.ActionContinue // the plugin is not configured for this route
+	}
+	h.config = cfg
+	path, _ := proxywasm.GetHttpRequestHeader(":path")
+	req, perr := provider.NewRequest(cfg.active, path)
+	if perr != nil {
+		sendError(perr, path)
+		return types.ActionPause
+	}
+	h.req = req
+	req.RewriteRequestHeaders(requestHeaders{})
+	proxywasm.LogDebugf("ai-proxy: %s via provider %q to %s", req.API, cfg.active.Type, req.Path)
+	if endOfStream || !req.NeedsBody() {
+		return types.ActionContinue
+	}
+	h.readBody = true
+	// Hold the headers: the path may depend on the model in the body.
+	return types.HeaderStopIteration
+}
+
+func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
+	if !h.readBody {
+		return types.ActionContinue
+	}
+	if !endOfStream {
+		return types.ActionPause // buffer until the whole body is here
+	}
+	body, err := proxywasm.GetHttpRequestBody(0, bodySize)
+	if err != nil {
+		sendError(&provider.Error{Status: 400, Message: "cannot read request body", Code: "invalid_body"}, "")
+		return types.ActionPause
+	}
+	if c := h.config.context; c != nil && h.req.API == provider.APIChatCompletion && !c.fetched {
+		h.fetchContext(body) // finishes the body, or answers with an error, when the file arrives
+		return types.ActionPause
+	}
+	if c := h.config.context; c != nil {
+		h.req.SystemContext = c.text
+	}
+	if h.rewriteBody(body) {
+		return types.ActionContinue
+	}
+	return types.ActionPause
+}
+
+// rewriteBody converts the request body and replaces it; false means an error reply
+// was sent instead.
+func (h *httpContext) rewriteBody(body []byte) bool {
+	out, perr := h.req.RewriteRequestBody(body, requestHeaders{})
+	if perr != nil {
+		sendErrorProtocol(perr, h.req.Protocol)
+		return false
+	}
+	if !sameSlice(out, body) {
+		if err := proxywasm.ReplaceHttpRequestBody(out); err != nil {
+			proxywasm.LogErrorf("ai-proxy: cannot replace request body: %v", err)
+		}
+	}
+	return true
+}
+
+func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Action {
+	if h.req == nil {
+		return types.ActionContinue
+	}
+	status, _ := proxywasm.GetHttpResponseHeader(":status")
+	code, _ := strconv.Atoi(status)
+	h.convert, h.streaming = h.req.RewriteResponseHeaders(code, responseHeaders{})
+	return types.ActionContinue
+}
+
+func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
+	if !h.convert {
+		return types.ActionContinue
+	}
+	if !h.streaming {
+		if !endOfStream {
+			return types.ActionPause
+		}
+		body, _ := proxywasm.GetHttpResponseBody(0, bodySize)
+		_ = proxywasm.ReplaceHttpResponseBody(h.req.ConvertResponseBody(body))
+		return types.ActionContinue
+	}
+	var chunk []byte
+	if bodySize > 0 {
+		chunk, _ = proxywasm.GetHttpResponseBody(0, bodySize)
+	}
+	h.out = h.req.ConvertResponseChunk(h.out[:0], chunk, endOfStream)
+	if len(h.out) > 0 || bodySize > 0 {
+		_ = proxywasm.ReplaceHttpResponseBody(h.out)
+	}
+	return types.ActionContinue
+}
+
+func sameSlice(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// sendError answers the client itself with a JSON error in its protocol (guessed from
+// the path when the request was not classified).
+func sendError(e *provider.Error, path string) {
+	api, _ := provider.Classify(path)
+	sendErrorProtocol(e, api.Protocol())
+}
+
+func sendErrorProtocol(e *provider.Error, p provider.Protocol) {
+	_ = proxywasm.SendHttpResponseWithDetail(uint32(e.Status), "ai-proxy."+strconv.Itoa(e.Status),
+		[][2]string{{"content-type", "application/json"}}, e.Body(p), -1)
+}
+
+// requestHeaders and responseHeaders adapt the host's header maps to provider.Headers.
+type requestHeaders struct{}
+
+func (requestHeaders) Get(k string) string { v, _ := proxywasm.GetHttpRequestHeader(k); return v }
+func (requestHeaders) Set(k, v string)     { _ = proxywasm.ReplaceHttpRequestHeader(k, v) }
+func (requestHeaders) Del(k string)        { _ = proxywasm.RemoveHttpRequestHeader(k) }
+
+type responseHeaders struct{}
+
+func (responseHeaders) Get(k string) string { v, _ := proxywasm.GetHttpResponseHeader(k); return v }
+func (responseHeaders) Set(k, v string)     { _ = proxywasm.ReplaceHttpResponseHeader(k, v) }
+func (responseHeaders) Del(k string)        { _ = proxywasm.RemoveHttpResponseHeader(k) }

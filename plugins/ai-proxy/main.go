@@ -1,0 +1,72 @@
+// Command ai-proxy is the proxy-wasm plugin: it registers the callbacks, parses the
+// plugin configuration (global + Higress `_rules_`), and runs the per-request state
+// machine. It is the only package that calls proxywasm; everything it decides comes
+// from package provider.
+//
+// It is built on the bare proxy-wasm SDK rather than wasm-go's wrapper: the wrapper
+// costs 120–400 µs per JSON exchange and 8–16 µs per streamed callback in wazero, where
+// the bare SDK costs about 5 µs and 0.2 µs. wasm-go's matcher gives the exact Higress
+// `_rules_` semantics without the wrapper.
+package main
+
+import (
+	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm"
+	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
+	"github.com/higress-group/wasm-go/pkg/matcher"
+	"github.com/tidwall/gjson"
+)
+
+func main() {}
+
+func init() { proxywasm.SetVMContext(&vmContext{}) }
+
+type vmContext struct{ types.DefaultVMContext }
+
+func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
+
+type pluginContext struct {
+	types.DefaultPluginContext
+	rules matcher.RuleMatcher[pluginConfig]
+}
+
+// OnPluginStart parses and validates the configuration. An invalid configuration fails
+// plugin start with a message naming the field; it never panics later.
+func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
+	data, err := proxywasm.GetPluginConfiguration()
+	if err != nil && err != types.ErrorStatusNotFound {
+		proxywasm.LogCriticalf("ai-proxy: cannot read plugin configuration: %v", err)
+		return types.OnPluginStartStatusFailed
+	}
+	if len(data) == 0 {
+		data = []byte("{}")
+	}
+	if !gjson.ValidBytes(data) {
+		proxywasm.LogCritical("ai-proxy: invalid configuration: not valid JSON")
+		return types.OnPluginStartStatusFailed
+	}
+	var rules matcher.RuleMatcher[pluginConfig]
+	if err := rules.ParseRuleConfig(ruleContext{}, gjson.ParseBytes(data), parseGlobalConfig, parseRuleConfig); err != nil {
+		// Errors name fields and values the operator wrote; ParseConfig never puts a
+		// token into an error.
+		proxywasm.LogCriticalf("ai-proxy: invalid configuration: %v", err)
+		return types.OnPluginStartStatusFailed
+	}
+	p.rules = rules
+	return types.OnPluginStartStatusOK
+}
+
+func (p *pluginContext) NewHttpContext(contextID uint32) types.HttpContext {
+	return &httpContext{plugin: p}
+}
+
+// ruleContext is the little of wasm-go's plugin context the matcher asks for: rule-level
+// isolation is off, so one bad rule fails plugin start like any other config error.
+type ruleContext struct{}
+
+func (ruleContext) SetContext(string, interface{})   {}
+func (ruleContext) GetContext(string) interface{}    { return nil }
+func (ruleContext) EnableRuleLevelConfigIsolation()  {}
+func (ruleContext) IsRuleLevelConfigIsolation() bool { return false }
+func (ruleContext) GetFingerPrint() string           { return "" }
+func (ruleContext) DoLeaderElection()                {}
+func (ruleContext) IsLeader() bool                   { return false }
