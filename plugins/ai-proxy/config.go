@@ -12,8 +12,9 @@ import (
 type pluginConfig struct {
 	providers []*provider.Config
 	active    *provider.Config
-	// context caches the active provider's `context` file once fetched: configuration
-	// data shared by every request on the route, not per-request state.
+	// context caches the active provider's `context` file (or Moonshot file) once
+	// fetched: configuration data shared by every request on the route, not
+	// per-request state.
 	context *contextCache
 }
 
@@ -89,7 +90,7 @@ func parseInto(v gjson.Result, cfg *pluginConfig, global bool) error {
 			return fmt.Errorf("activeProviderId: no provider with id %q in providers", id.String())
 		}
 	}
-	if cfg.active != nil && cfg.active.Context != nil {
+	if cfg.active != nil && (cfg.active.Context != nil || cfg.active.MoonshotFileID != "") {
 		cfg.context = &contextCache{}
 	}
 	return nil

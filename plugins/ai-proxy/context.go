@@ -4,39 +4,46 @@ import (
 	"strconv"
 
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm"
-	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/ai-proxy/ai-proxy/provider"
 )
 
-// fetchContext fetches the provider's `context` file through a callout to the
-// configured gateway service, caches it for the route, then finishes the request body.
-// It returns false when the callout could not even be dispatched (an error reply was
-// sent).
-func (h *httpContext) fetchContext(body []byte) bool {
-	c := h.config.active.Context
-	cluster := "outbound|" + strconv.FormatUint(uint64(c.ServicePort), 10) + "||" + c.ServiceName
-	headers := [][2]string{{":method", "GET"}, {":path", c.Path}, {":authority", c.ServiceHost}}
-	_, err := proxywasm.DispatchHttpCall(cluster, headers, nil, nil, h.config.active.Timeout, func(_, bodySize, _ int) {
+// fetchContext fetches the route's system context — the provider's `context` file from
+// a gateway service, or the content of `moonshotFileId` from Moonshot's file API on the
+// route's own cluster — caches it for the route, then finishes the request body. Until
+// the answer arrives the request is paused; a failure answers 502, never a hang (the
+// callout has the provider's timeout).
+func (h *httpContext) fetchContext(body []byte) {
+	c := h.config.active
+	var cluster string
+	var headers [][2]string
+	if c.Context != nil {
+		cluster = "outbound|" + strconv.FormatUint(uint64(c.Context.ServicePort), 10) + "||" + c.Context.ServiceName
+		headers = [][2]string{{":method", "GET"}, {":path", c.Context.Path}, {":authority", c.Context.ServiceHost}}
+	} else {
+		name, _ := proxywasm.GetProperty([]string{"cluster_name"})
+		cluster = string(name)
+		headers = [][2]string{{":method", "GET"}, {":path", "/v1/files/" + c.MoonshotFileID + "/content"},
+			{":authority", c.Host}, {"authorization", "Bearer " + h.req.Token()}}
+	}
+	_, err := proxywasm.DispatchHttpCall(cluster, headers, nil, nil, c.Timeout, func(_, bodySize, _ int) {
 		h.onContext(body, bodySize)
 	})
 	if err != nil {
-		sendErrorProtocol(&provider.Error{Status: 502, Message: "cannot fetch the configured context file: " + err.Error(), Code: "context_unavailable"}, h.req.Protocol)
-		return false
+		h.contextFailed("cannot dispatch the callout (" + err.Error() + ")")
 	}
-	return true
 }
 
 func (h *httpContext) onContext(body []byte, bodySize int) {
-	status, _ := proxywasm.GetHttpCallResponseHeaders()
-	code := ""
-	for _, kv := range status {
+	hs, _ := proxywasm.GetHttpCallResponseHeaders()
+	status := ""
+	for _, kv := range hs {
 		if kv[0] == ":status" {
-			code = kv[1]
+			status = kv[1]
 		}
 	}
-	if code != "200" {
-		sendErrorProtocol(&provider.Error{Status: 502, Message: "cannot fetch the configured context file: upstream status " + strconv.Quote(code), Code: "context_unavailable"}, h.req.Protocol)
+	if status != "200" {
+		h.contextFailed("upstream status " + strconv.Quote(status))
 		return
 	}
 	text, _ := proxywasm.GetHttpCallResponseBody(0, bodySize)
@@ -47,4 +54,6 @@ func (h *httpContext) onContext(body []byte, bodySize int) {
 	}
 }
 
-var _ types.HttpContext = (*httpContext)(nil)
+func (h *httpContext) contextFailed(why string) {
+	sendErrorProtocol(&provider.Error{Status: 502, Message: "cannot fetch the configured context file: " + why, Code: "context_unavailable"}, h.req.Protocol)
+}

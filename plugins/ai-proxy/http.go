@@ -58,7 +58,7 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 		return types.ActionPause
 	}
 	if c := h.config.context; c != nil && h.req.API == provider.APIChatCompletion && !c.fetched {
-		h.fetchContext(body) // finishes the body, or answers with an error, when the file arrives
+		h.fetchContext(body) // finishes the body, or answers with an error, when the answer arrives
 		return types.ActionPause
 	}
 	if c := h.config.context; c != nil {

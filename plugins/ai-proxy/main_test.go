@@ -344,6 +344,26 @@ func TestContextFile(t *testing.T) {
 				t.Errorf("request not resumed")
 			}
 		})
+		t.Run("moonshot file from the route's cluster", func(t *testing.T) {
+			host := newHost(t, `{"provider":{"type":"moonshot","apiTokens":["k-moon"],"moonshotFileId":"file-9"}}`)
+			defer host.Reset()
+			host.SetClusterName("outbound|443||api.moonshot.cn")
+			host.CallOnHttpRequestHeaders(clientHeaders("/v1/chat/completions"))
+			host.CallOnHttpRequestBody([]byte(`{"model":"moonshot-v1-32k","messages":[{"role":"user","content":"q"}]}`))
+			calls := host.GetHttpCalloutAttributes()
+			if len(calls) != 1 || calls[0].Upstream != "outbound|443||api.moonshot.cn" {
+				t.Fatalf("callouts %+v", calls)
+			}
+			for _, want := range [][2]string{{":path", "/v1/files/file-9/content"}, {":authority", "api.moonshot.cn"}, {"authorization", "Bearer k-moon"}} {
+				if got, _ := header(calls[0].Headers, want[0]); got != want[1] {
+					t.Errorf("callout %s: got %q want %q", want[0], got, want[1])
+				}
+			}
+			host.CallOnHttpCall([][2]string{{":status", "200"}}, []byte(`{"content":"file text","type":"file"}`))
+			if got := gjson.GetBytes(host.GetRequestBody(), "messages.0.content").String(); got != `{"content":"file text","type":"file"}` {
+				t.Errorf("file content not the system message: %s", host.GetRequestBody())
+			}
+		})
 		t.Run("failed fetch answers 502", func(t *testing.T) {
 			host := newHost(t, `{"provider":{"type":"openai","apiTokens":["k"],"context":{"fileUrl":"http://files.svc/ctx.txt","serviceName":"files.dns","servicePort":80}}}`)
 			defer host.Reset()
