@@ -1,0 +1,300 @@
+package dashscope
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/ai-proxy/ai-proxy/provider/translator"
+	"github.com/tidwall/gjson"
+)
+
+// Images converts OpenAI image generation (`/v1/images/generations`) and JSON image
+// edits (`/v1/images/edits`) to DashScope, and the answers to the OpenAI images
+// response ({"created","data":[{"url"}],"usage"}).
+//
+// Generation with Qwen-Image models (qwen-image, qwen-image-plus, ...) is synchronous:
+// multimodal-generation with the prompt as the user message's text, size "1024x1024"
+// sent as "1024*1024", n, negative_prompt, watermark, prompt_extend and seed as
+// parameters. Edits with qwen-image-edit models are synchronous the same way, the
+// images first and the prompt last in the message.
+//
+// Wan models (wanx*, wan2.*) are asynchronous: generation goes to
+// text2image/image-synthesis and edits to image2image/image-synthesis with header
+// X-DashScope-Async: enable. DashScope then answers with a task, not images; the client
+// gets an OpenAI-shaped answer with empty `data` and the task to poll:
+//
+//	{"created":1700000000,"data":[],"task_id":"T","task_status":"PENDING",
+//	 "task_url":"/api/v1/tasks/T","request_id":"R"}
+//
+// The client polls GET /api/v1/tasks/T through this gateway (the plugin classifies it
+// as the DashScope task API and forwards it with the provider's credentials) until
+// output.task_status is SUCCEEDED; output.results[].url holds the images. DashScope
+// only returns image URLs: response_format "b64_json" still yields `url`.
+//
+// Edits take JSON only: `image` (a URL or data URL, or a list of them), `images`
+// (strings or {"image_url"}), `mask`; OpenAI's multipart uploads cannot be converted
+// without buffering the files and are refused with 400 by the plugin.
+type Images struct {
+	o     Options
+	edit  bool
+	async bool
+	sync  bool // synchronous multimodal-generation
+	model string
+	usage translator.Usage
+	buf   []byte
+	jsonAnswer
+}
+
+// NewImageGeneration returns the converter for one image generation request.
+func NewImageGeneration(o Options) *Images { return &Images{o: o} }
+
+// NewImageEdit returns the converter for one JSON image edit request.
+func NewImageEdit(o Options) *Images { return &Images{o: o, edit: true} }
+
+// isWanModel reports the asynchronous image-synthesis family.
+func isWanModel(m string) bool { return strings.HasPrefix(strings.ToLower(m), "wan") }
+
+// imageSize converts OpenAI's "WxH" to DashScope's "W*H"; "" for auto or absent.
+func imageSize(s string) string {
+	if s == "" || s == "auto" {
+		return ""
+	}
+	return strings.Replace(s, "x", "*", 1)
+}
+
+// imageURLs collects image references from `image`, `images` and their variants.
+func imageURLs(root gjson.Result) ([]string, error) {
+	var out []string
+	var err error
+	var add func(v gjson.Result)
+	add = func(v gjson.Result) {
+		switch {
+		case v.Type == gjson.String:
+			out = append(out, v.Str)
+		case v.IsArray():
+			v.ForEach(func(_, e gjson.Result) bool { add(e); return err == nil })
+		case v.IsObject():
+			if u := v.Get("image_url"); u.Exists() {
+				add(u)
+			} else if u := v.Get("url"); u.Type == gjson.String {
+				out = append(out, u.Str)
+			} else {
+				err = errors.New("image: only image URLs and data URLs are supported (no file_id)")
+			}
+		case v.Exists() && v.Type != gjson.Null:
+			err = errors.New("image: must be a URL string or {\"image_url\": URL}")
+		}
+	}
+	add(root.Get("image"))
+	add(root.Get("images"))
+	return out, err
+}
+
+// RequestBody implements translator.Translator.
+func (t *Images) RequestBody(body []byte) ([]byte, error) {
+	root := gjson.ParseBytes(body)
+	t.model = root.Get("model").String()
+	t.usage.Model = t.model
+	prompt := root.Get("prompt")
+	if prompt.Type != gjson.String {
+		return nil, errors.New("prompt: required, a string")
+	}
+	var images []string
+	var mask string
+	if t.edit {
+		var err error
+		if images, err = imageURLs(root); err != nil {
+			return nil, err
+		}
+		if len(images) == 0 {
+			return nil, errors.New("image: required, an image URL or data URL (JSON body; multipart uploads are not supported)")
+		}
+		if m := root.Get("mask"); m.IsObject() {
+			mask = m.Get("image_url").String()
+		} else {
+			mask = m.String()
+		}
+	}
+	t.async = isWanModel(t.model)
+	t.sync = !t.async
+	out := append(t.buf[:0], `{"model":`...)
+	out = translator.AppendString(out, t.model)
+	out = append(out, `,"input":{`...)
+	switch {
+	case t.sync:
+		out = append(out, `"messages":[{"role":"user","content":[`...)
+		for _, u := range images {
+			out = append(out, `{"image":`...)
+			out = translator.AppendString(out, u)
+			out = append(out, `},`...)
+		}
+		out = append(out, `{"text":`...)
+		out = append(out, prompt.Raw...)
+		out = append(out, `}]}]`...)
+	case t.edit && strings.HasPrefix(strings.ToLower(t.model), "wanx2.1-imageedit"):
+		fn := root.Get("function").String()
+		if fn == "" {
+			fn = "description_edit"
+			if mask != "" {
+				fn = "description_edit_with_mask"
+			}
+		}
+		out = append(out, `"function":`...)
+		out = translator.AppendString(out, fn)
+		out = append(out, `,"prompt":`...)
+		out = append(out, prompt.Raw...)
+		out = append(out, `,"base_image_url":`...)
+		out = translator.AppendString(out, images[0])
+		if mask != "" {
+			out = append(out, `,"mask_image_url":`...)
+			out = translator.AppendString(out, mask)
+		}
+	default:
+		out = append(out, `"prompt":`...)
+		out = append(out, prompt.Raw...)
+		if t.edit {
+			out = append(out, `,"images":[`...)
+			for i, u := range images {
+				if i > 0 {
+					out = append(out, ',')
+				}
+				out = translator.AppendString(out, u)
+			}
+			out = append(out, ']')
+		}
+		if np := root.Get("negative_prompt"); np.Type == gjson.String {
+			out = append(out, `,"negative_prompt":`...)
+			out = append(out, np.Raw...)
+		}
+	}
+	out = append(out, `},"parameters":{`...)
+	n := 0
+	param := func(k, raw string) {
+		if n > 0 {
+			out = append(out, ',')
+		}
+		n++
+		out = translator.AppendString(out, k)
+		out = append(out, ':')
+		out = append(out, raw...)
+	}
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "size":
+			if s := imageSize(v.String()); s != "" {
+				param("size", "")
+				out = translator.AppendString(out, s)
+			}
+		case "negative_prompt":
+			if t.sync {
+				param(k.Str, v.Raw)
+			}
+		case "n", "watermark", "prompt_extend", "seed", "strength", "upscale_factor", "is_sketch",
+			"top_scale", "bottom_scale", "left_scale", "right_scale":
+			param(k.Str, v.Raw)
+		case "parameters":
+			v.ForEach(func(k, v gjson.Result) bool { param(k.Str, v.Raw); return true })
+		}
+		return true
+	})
+	out = append(out, "}}"...)
+	t.buf = out
+	return out, nil
+}
+
+// EditUpstream implements translator.UpstreamEditor: it picks the synchronous or the
+// asynchronous DashScope route for the model and sets X-DashScope-Async.
+func (t *Images) EditUpstream(path string, setHeader func(name, value string)) string {
+	from, to := PathMultimodalGeneration, PathText2Image // generation defaults to sync
+	if t.edit {
+		from, to = PathImage2Image, PathMultimodalGeneration // edits default to async
+	}
+	if t.async == t.edit {
+		// The configured default already fits the model.
+		from = ""
+	}
+	if from != "" {
+		if i := strings.Index(path, from); i >= 0 {
+			path = path[:i] + to + path[i+len(from):]
+		}
+	}
+	if strings.Contains(path, "/image-synthesis") {
+		setHeader("x-dashscope-async", "enable")
+	}
+	return path
+}
+
+// ResponseBody implements translator.Translator.
+func (t *Images) ResponseBody(status int, body []byte) ([]byte, error) {
+	if status/100 != 2 || !gjson.ValidBytes(body) || isError(gjson.ParseBytes(body)) {
+		return appendError(nil, status, body), nil
+	}
+	root := gjson.ParseBytes(body)
+	output := root.Get("output")
+	out := append(t.buf[:0], `{"created":`...)
+	out = translator.AppendInt(out, t.o.now())
+	out = append(out, `,"data":[`...)
+	n := 0
+	item := func(url, revised string) {
+		if n > 0 {
+			out = append(out, ',')
+		}
+		n++
+		out = append(out, `{"url":`...)
+		out = translator.AppendString(out, url)
+		if revised != "" {
+			out = append(out, `,"revised_prompt":`...)
+			out = translator.AppendString(out, revised)
+		}
+		out = append(out, '}')
+	}
+	output.Get("results").ForEach(func(_, r gjson.Result) bool {
+		if u := r.Get("url"); u.Type == gjson.String {
+			item(u.Str, r.Get("actual_prompt").String())
+		}
+		return true
+	})
+	output.Get("choices").ForEach(func(_, c gjson.Result) bool {
+		c.Get("message.content").ForEach(func(_, p gjson.Result) bool {
+			if u := p.Get("image"); u.Type == gjson.String {
+				item(u.Str, "")
+			}
+			return true
+		})
+		return true
+	})
+	out = append(out, ']')
+	if id := output.Get("task_id"); id.Type == gjson.String && n == 0 {
+		out = append(out, `,"task_id":`...)
+		out = append(out, id.Raw...)
+		out = append(out, `,"task_status":`...)
+		out = translator.AppendString(out, output.Get("task_status").String())
+		out = append(out, `,"task_url":`...)
+		out = translator.AppendString(out, PathTasks+id.Str)
+	}
+	if rid := root.Get("request_id"); rid.Type == gjson.String {
+		out = append(out, `,"request_id":`...)
+		out = append(out, rid.Raw...)
+	}
+	if u := root.Get("usage"); u.Get("input_tokens").Exists() || u.Get("output_tokens").Exists() {
+		readUsage(u, &t.usage)
+		out = append(out, `,"usage":{"input_tokens":`...)
+		out = translator.AppendInt(out, t.usage.PromptTokens)
+		out = append(out, `,"output_tokens":`...)
+		out = translator.AppendInt(out, t.usage.CompletionTokens)
+		out = append(out, `,"total_tokens":`...)
+		out = translator.AppendInt(out, t.usage.TotalTokens)
+		out = append(out, '}')
+	}
+	out = append(out, '}')
+	t.buf = out
+	return out, nil
+}
+
+// ResponseStream implements translator.Translator (image answers are never streamed).
+func (t *Images) ResponseStream(dst, chunk []byte, end bool) ([]byte, error) {
+	return t.collect(dst, chunk, end, t.ResponseBody)
+}
+
+// Usage implements translator.Translator.
+func (t *Images) Usage() translator.Usage { return t.usage }
