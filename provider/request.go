@@ -68,7 +68,7 @@ type Request struct {
 	// response side
 	status    int
 	streaming bool
-	convert   bool
+	wrapError bool // a non-JSON upstream error is wrapped into a JSON error
 }
 
 // NewRequest classifies a client request and prepares its upstream form. A non-nil
@@ -266,15 +266,22 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 // stream (then it is converted piece by piece, never buffered whole).
 func (r *Request) RewriteResponseHeaders(status int, h Headers) (convert, streaming bool) {
 	r.status = status
-	if r.translator == nil {
-		return false, false
-	}
 	ct := h.Get("content-type")
+	if r.translator == nil {
+		if status < 400 || strings.Contains(ct, "json") || r.Config.Original {
+			return false, false
+		}
+		// A plain-text or HTML error from the upstream (or a proxy in front of it)
+		// becomes a JSON error in the client's protocol.
+		r.wrapError = true
+		h.Del("content-length")
+		h.Set("content-type", "application/json")
+		return true, false
+	}
 	r.streaming = strings.Contains(ct, "text/event-stream") || (r.Stream && status/100 == 2 && ct == "")
 	if s, ok := r.translator.(translator.StreamStatus); ok {
 		s.SetUpstreamStatus(status, ct)
 	}
-	r.convert = true
 	h.Del("content-length")
 	if r.streaming {
 		h.Set("content-type", "text/event-stream")
@@ -286,6 +293,17 @@ func (r *Request) RewriteResponseHeaders(status int, h Headers) (convert, stream
 
 // ConvertResponseBody converts a complete, non-streamed upstream answer.
 func (r *Request) ConvertResponseBody(body []byte) []byte {
+	if r.wrapError {
+		const max = 512
+		msg := strings.TrimSpace(string(body))
+		if len(msg) > max {
+			msg = msg[:max] + "..."
+		}
+		if msg == "" {
+			msg = "upstream answered HTTP " + strconv.Itoa(r.status)
+		}
+		return (&Error{Status: r.status, Message: msg, Code: "upstream_error"}).Body(r.Protocol)
+	}
 	out, err := r.translator.ResponseBody(r.status, body)
 	if err != nil {
 		return (&Error{Status: 502, Message: "cannot convert upstream answer: " + err.Error(), Code: "bad_upstream_response"}).Body(r.Protocol)

@@ -1,0 +1,75 @@
+package provider
+
+import (
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+func TestPassthroughResponses(t *testing.T) {
+	tests := []struct {
+		name, path, ct string
+		status         int
+		body           string
+		convert        bool
+		check          func(t *testing.T, out string)
+	}{
+		{"json answer untouched", "/v1/chat/completions", "application/json", 200, `{"id":"x"}`, false, nil},
+		{"json error untouched", "/v1/chat/completions", "application/json; charset=utf-8", 429, `{"error":{"message":"slow down"}}`, false, nil},
+		{"sse untouched", "/v1/chat/completions", "text/event-stream", 200, "data: {}\n\n", false, nil},
+		{"plain-text error wrapped", "/v1/chat/completions", "text/html", 502, "<html>Bad Gateway</html>", true, func(t *testing.T, out string) {
+			if gjson.Get(out, "error.message").String() != "<html>Bad Gateway</html>" || gjson.Get(out, "error.type").String() != "server_error" {
+				t.Errorf("got %s", out)
+			}
+		}},
+		{"empty error wrapped", "/v1/embeddings", "", 503, "", true, func(t *testing.T, out string) {
+			if gjson.Get(out, "error.message").String() != "upstream answered HTTP 503" {
+				t.Errorf("got %s", out)
+			}
+		}},
+	}
+	c := mustConfig(t, `{"type":"openai","apiTokens":["k"]}`)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := NewRequest(c, tt.path)
+			h := testHeaders{"content-type": tt.ct, "content-length": "10"}
+			convert, streaming := r.RewriteResponseHeaders(tt.status, h)
+			if convert != tt.convert || streaming {
+				t.Fatalf("convert=%v streaming=%v, want convert=%v", convert, streaming, tt.convert)
+			}
+			if !convert {
+				return
+			}
+			if h["content-type"] != "application/json" || h["content-length"] != "" {
+				t.Errorf("headers %v", h)
+			}
+			tt.check(t, string(r.ConvertResponseBody([]byte(tt.body))))
+		})
+	}
+}
+
+// FuzzRequestBody: no client body may panic the request rewrite, and whatever it
+// accepts comes out as valid JSON.
+func FuzzRequestBody(f *testing.F) {
+	f.Add("/v1/chat/completions", `{"model":"gpt-4","stream":true,"messages":[{"role":"user","content":"x"}]}`)
+	f.Add("/v1/messages", `{"model":"c","max_tokens":5,"messages":[]}`)
+	f.Add("/v1/embeddings", `{"input":["a"]}`)
+	configs := []*Config{
+		mustConfig(f, `{"type":"openai","apiTokens":["k"],"modelMapping":{"~(.*)":"x-$1","*":"y"},"customSettings":[{"name":"max_tokens","value":3},{"name":"a.b","value":[1],"mode":"raw"}]}`),
+		mustConfig(f, `{"type":"azure","apiTokens":["k"],"azureServiceUrl":"https://r?api-version=1"}`),
+	}
+	f.Fuzz(func(t *testing.T, path, body string) {
+		for _, c := range configs {
+			r, e := NewRequest(c, path)
+			if e != nil {
+				continue
+			}
+			h := testHeaders{}
+			r.RewriteRequestHeaders(h)
+			out, e := r.RewriteRequestBody([]byte(body), h)
+			if e == nil && !gjson.ValidBytes(out) {
+				t.Fatalf("accepted %q but produced invalid JSON %q", body, out)
+			}
+		}
+	})
+}
