@@ -1,0 +1,197 @@
+// Command testplugin exercises the wasmhost ABI: the request header x-mode picks what the
+// HTTP context does (see the cases below). It is built by wasmhost's TestMain.
+package main
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+
+	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm"
+	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
+)
+
+func init() { proxywasm.SetVMContext(&vmContext{}) }
+
+func main() {}
+
+type vmContext struct{ types.DefaultVMContext }
+
+func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
+
+type pluginContext struct {
+	types.DefaultPluginContext
+	requests  proxywasm.MetricCounter
+	bodyBytes proxywasm.MetricHistogram
+	prefix    string
+}
+
+func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
+	cfg, err := proxywasm.GetPluginConfiguration()
+	if err != nil && len(cfg) > 0 {
+		proxywasm.LogErrorf("read config: %v", err)
+		return types.OnPluginStartStatusFailed
+	}
+	if bytes.Contains(cfg, []byte(`"fail"`)) {
+		proxywasm.LogError("bad config: field fail is set")
+		return types.OnPluginStartStatusFailed
+	}
+	if i := bytes.Index(cfg, []byte(`"prefix":"`)); i >= 0 {
+		rest := cfg[i+len(`"prefix":"`):]
+		p.prefix = string(rest[:bytes.IndexByte(rest, '"')])
+	}
+	p.requests = proxywasm.DefineCounterMetric("test_requests_total")
+	p.bodyBytes = proxywasm.DefineHistogramMetric("test_body_bytes")
+	if err := proxywasm.SetTickPeriodMilliSeconds(1000); err != nil {
+		proxywasm.LogErrorf("tick: %v", err)
+	}
+	proxywasm.LogInfo("configured")
+	return types.OnPluginStartStatusOK
+}
+
+func (p *pluginContext) OnTick() {
+	incShared("ticks")
+}
+
+func (p *pluginContext) NewHttpContext(id uint32) types.HttpContext {
+	return &httpContext{p: p}
+}
+
+type httpContext struct {
+	types.DefaultHttpContext
+	p    *pluginContext
+	mode string
+}
+
+// incShared increments a shared-data counter with compare-and-swap and returns it.
+func incShared(key string) int {
+	for {
+		v, cas, err := proxywasm.GetSharedData(key)
+		n := 0
+		if err == nil {
+			n, _ = strconv.Atoi(string(v))
+		}
+		n++
+		if err := proxywasm.SetSharedData(key, []byte(strconv.Itoa(n)), cas); err == nil {
+			return n
+		}
+	}
+}
+
+func (h *httpContext) OnHttpRequestHeaders(numHeaders int, endOfStream bool) types.Action {
+	h.p.requests.Increment(1)
+	h.mode, _ = proxywasm.GetHttpRequestHeader("x-mode")
+	switch h.mode {
+	case "headers":
+		hs, _ := proxywasm.GetHttpRequestHeaders()
+		_ = proxywasm.AddHttpRequestHeader("x-added", "n="+strconv.Itoa(len(hs))+"/"+strconv.Itoa(numHeaders))
+		_ = proxywasm.ReplaceHttpRequestHeader(":path", h.p.prefix+"/rewritten")
+		_ = proxywasm.RemoveHttpRequestHeader("x-remove")
+	case "buffer", "bufferresp":
+		_ = proxywasm.RemoveHttpRequestHeader("content-length")
+		return types.HeaderStopIteration
+	case "local":
+		_ = proxywasm.SendHttpResponse(403, [][2]string{{"x-local", "yes"}}, []byte("denied"), -1)
+		return types.ActionPause
+	case "callout":
+		_, err := proxywasm.DispatchHttpCall("auth_cluster", [][2]string{
+			{":method", "POST"}, {":path", "/auth"}, {":authority", "auth.local"},
+		}, []byte("who"), nil, 1500, func(numHeaders, bodySize, numTrailers int) {
+			hs, _ := proxywasm.GetHttpCallResponseHeaders()
+			tok, found := "", false
+			for _, kv := range hs {
+				if kv[0] == "x-token" {
+					tok, found = kv[1], true
+				}
+			}
+			if !found {
+				_ = proxywasm.SendHttpResponse(502, nil, []byte("callout failed"), -1)
+				return
+			}
+			body, _ := proxywasm.GetHttpCallResponseBody(0, bodySize)
+			_ = proxywasm.ReplaceHttpRequestHeader("x-token", tok+":"+string(body))
+			_ = proxywasm.ResumeHttpRequest()
+		})
+		if err != nil {
+			proxywasm.LogErrorf("dispatch: %v", err)
+			return types.ActionContinue
+		}
+		return types.HeaderStopIteration
+	case "shared":
+		_ = proxywasm.ReplaceHttpRequestHeader("x-shared", strconv.Itoa(incShared("hits")))
+	case "props":
+		route, err := proxywasm.GetProperty([]string{"route_name"})
+		if err != nil {
+			route = []byte("none")
+		}
+		_ = proxywasm.ReplaceHttpRequestHeader("x-route", string(route))
+		_ = proxywasm.SetProperty([]string{"x_test"}, []byte("set-by-plugin"))
+		if _, err := proxywasm.GetProperty([]string{"no_such_property"}); err == nil {
+			_ = proxywasm.ReplaceHttpRequestHeader("x-missing", "found?")
+		}
+	case "log":
+		proxywasm.LogWarnf("warn from %s", "plugin")
+		proxywasm.LogError("error from plugin")
+	case "foreign":
+		ret, err := proxywasm.CallForeignFunction("echo", []byte("ping"))
+		val := string(ret)
+		if err != nil {
+			val = "err:" + err.Error()
+		}
+		_ = proxywasm.ReplaceHttpRequestHeader("x-foreign", val)
+	case "panic":
+		panic("boom")
+	}
+	return types.ActionContinue
+}
+
+func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
+	switch h.mode {
+	case "buffer", "bufferresp":
+		if !endOfStream {
+			return types.DataStopIterationAndBuffer
+		}
+		body, err := proxywasm.GetHttpRequestBody(0, bodySize)
+		if err != nil {
+			proxywasm.LogErrorf("get body: %v", err)
+		}
+		h.p.bodyBytes.Record(uint64(len(body)))
+		// Headers held by StopIteration may still change here.
+		_ = proxywasm.ReplaceHttpRequestHeader("x-body-size", strconv.Itoa(bodySize)+"/"+strconv.Itoa(len(body)))
+		_ = proxywasm.ReplaceHttpRequestBody(bytes.ToUpper(body))
+	case "append":
+		_ = proxywasm.AppendHttpRequestBody([]byte("+"))
+		_ = proxywasm.PrependHttpRequestBody([]byte("-"))
+	}
+	return types.ActionContinue
+}
+
+func (h *httpContext) OnHttpResponseHeaders(numHeaders int, endOfStream bool) types.Action {
+	if h.mode == "stream" || h.mode == "bufferresp" {
+		_ = proxywasm.RemoveHttpResponseHeader("content-length")
+		_ = proxywasm.AddHttpResponseHeader("x-mode", h.mode)
+	}
+	return types.ActionContinue
+}
+
+func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
+	switch h.mode {
+	case "stream":
+		body, _ := proxywasm.GetHttpResponseBody(0, bodySize)
+		_ = proxywasm.ReplaceHttpResponseBody([]byte(strings.ToUpper(string(body))))
+	case "bufferresp":
+		if !endOfStream {
+			return types.DataStopIterationAndBuffer
+		}
+		body, _ := proxywasm.GetHttpResponseBody(0, bodySize)
+		_ = proxywasm.ReplaceHttpResponseBody([]byte("total:" + strconv.Itoa(len(body)) + ":" + string(body)))
+	case "localresp":
+		_ = proxywasm.SendHttpResponse(500, nil, []byte("late"), -1)
+		return types.ActionPause
+	}
+	return types.ActionContinue
+}
+
+func (h *httpContext) OnHttpStreamDone() {
+	incShared("done")
+}
