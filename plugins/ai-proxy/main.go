@@ -44,8 +44,18 @@ func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 		proxywasm.LogCritical("ai-proxy: invalid configuration: not valid JSON")
 		return types.OnPluginStartStatusFailed
 	}
+	// The matcher ignores a broken global config when rules exist; validate it first
+	// so every config error fails plugin start.
+	root := gjson.ParseBytes(data)
+	if hasGlobalConfig(root) {
+		var global pluginConfig
+		if err := parseGlobalConfig(root, &global); err != nil {
+			proxywasm.LogCriticalf("ai-proxy: invalid configuration: %v", err)
+			return types.OnPluginStartStatusFailed
+		}
+	}
 	var rules matcher.RuleMatcher[pluginConfig]
-	if err := rules.ParseRuleConfig(ruleContext{}, gjson.ParseBytes(data), parseGlobalConfig, parseRuleConfig); err != nil {
+	if err := rules.ParseRuleConfig(ruleContext{}, root, parseGlobalConfig, parseRuleConfig); err != nil {
 		// Errors name fields and values the operator wrote; ParseConfig never puts a
 		// token into an error.
 		proxywasm.LogCriticalf("ai-proxy: invalid configuration: %v", err)
@@ -53,6 +63,17 @@ func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 	}
 	p.rules = rules
 	return types.OnPluginStartStatusOK
+}
+
+// hasGlobalConfig reports whether the config has keys besides `_rules_` (or none at
+// all, which the matcher treats as an empty global config).
+func hasGlobalConfig(root gjson.Result) bool {
+	global := true
+	root.ForEach(func(k, _ gjson.Result) bool {
+		global = k.String() != "_rules_"
+		return !global
+	})
+	return global
 }
 
 func (p *pluginContext) NewHttpContext(contextID uint32) types.HttpContext {

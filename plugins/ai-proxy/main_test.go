@@ -202,6 +202,8 @@ func TestConfigValidationFailsStart(t *testing.T) {
 		{"active id unknown", `{"providers":[{"id":"a","type":"openai"}],"activeProviderId":"b"}`, `activeProviderId: no provider with id "b"`},
 		{"bad provider in list", `{"providers":[{"id":"a","type":"azure"}],"activeProviderId":"a"}`, "providers[0].azureServiceUrl: required"},
 		{"rule without active provider", `{"providers":[{"id":"a","type":"openai"}],"_rules_":[{"_match_route_":["r1"]}]}`, "_rules_: rule has no active provider"},
+		{"bad global with rules", `{"provider":{"type":"nope"},"_rules_":[{"_match_route_":["r1"],"provider":{"type":"openai"}}]}`, `provider.type: unknown provider type "nope"`},
+		{"empty config", `{}`, "provider: required"},
 		{"bad provider in rule", `{"_rules_":[{"_match_route_":["r1"],"provider":{"type":"ollama"}}]}`, "_rules_: provider.ollamaServerHost: required"},
 	}
 	test.RunTest(t, func(t *testing.T) {
