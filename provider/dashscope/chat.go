@@ -803,7 +803,7 @@ func (t *Chat) appendDelta(dst []byte, msg gjson.Result, finish string, logprobs
 		dst = append(dst, `"role":"assistant"`...)
 		comma = true
 	}
-	if text != "" || (!hasTools && r == "") {
+	if text != "" || (!t.started && !hasTools && r == "") {
 		if comma {
 			dst = append(dst, ',')
 		}
