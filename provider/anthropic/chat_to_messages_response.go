@@ -1,0 +1,561 @@
+package anthropic
+
+import (
+	"errors"
+
+	"github.com/ai-proxy/ai-proxy/provider/sse"
+	"github.com/ai-proxy/ai-proxy/provider/translator"
+	"github.com/tidwall/gjson"
+)
+
+var errAnswerNotJSON = errors.New("upstream answer is not valid JSON")
+
+// claudeUsage is an Anthropic usage object's counts.
+type claudeUsage struct {
+	input, output, cacheRead, cacheCreation int64
+}
+
+// read overwrites the counts the object holds; Anthropic's counts are cumulative.
+func (u *claudeUsage) read(v gjson.Result) {
+	v.ForEach(func(k, n gjson.Result) bool {
+		if n.Type != gjson.Number {
+			return true
+		}
+		switch k.Str {
+		case "input_tokens":
+			u.input = n.Int()
+		case "output_tokens":
+			u.output = n.Int()
+		case "cache_read_input_tokens":
+			u.cacheRead = n.Int()
+		case "cache_creation_input_tokens":
+			u.cacheCreation = n.Int()
+		}
+		return true
+	})
+}
+
+// openAI returns the counts in OpenAI's meaning: prompt tokens include cache reads and
+// cache writes.
+func (u *claudeUsage) openAI(model string) translator.Usage {
+	prompt := u.input + u.cacheRead + u.cacheCreation
+	return translator.Usage{
+		PromptTokens:        prompt,
+		CompletionTokens:    u.output,
+		TotalTokens:         prompt + u.output,
+		CachedTokens:        u.cacheRead,
+		CacheCreationTokens: u.cacheCreation,
+		Model:               model,
+	}
+}
+
+// appendOpenAIUsage appends an OpenAI usage object.
+func appendOpenAIUsage(dst []byte, u translator.Usage) []byte {
+	dst = append(dst, `{"prompt_tokens":`...)
+	dst = translator.AppendInt(dst, u.PromptTokens)
+	dst = append(dst, `,"completion_tokens":`...)
+	dst = translator.AppendInt(dst, u.CompletionTokens)
+	dst = append(dst, `,"total_tokens":`...)
+	dst = translator.AppendInt(dst, u.TotalTokens)
+	dst = append(dst, `,"prompt_tokens_details":{"cached_tokens":`...)
+	dst = translator.AppendInt(dst, u.CachedTokens)
+	return append(dst, "}}"...)
+}
+
+// ResponseBody implements translator.Translator: an Anthropic message (or error) in, an
+// OpenAI chat completion (or error with the same meaning) out.
+func (t *ChatToMessages) ResponseBody(status int, body []byte) ([]byte, error) {
+	t.status = status
+	if !is2xx(status) {
+		return openAIErrorBody(status, body), nil
+	}
+	if !gjson.ValidBytes(body) {
+		return nil, errAnswerNotJSON
+	}
+	root := gjson.Parse(bstr(body))
+	var id, model, content, stop, usage gjson.Result
+	isError := false
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "id":
+			id = v
+		case "model":
+			model = v
+		case "content":
+			content = v
+		case "stop_reason":
+			stop = v
+		case "usage":
+			usage = v
+		case "type":
+			isError = v.Str == "error"
+		}
+		return true
+	})
+	if isError {
+		return openAIErrorBody(status, body), nil
+	}
+
+	t.text, t.think, t.blocks, t.tools = t.text[:0], t.think[:0], t.blocks[:0], t.tools[:0]
+	var signature string
+	thinkBlocks, redacted, tools := 0, false, 0
+	content.ForEach(func(_, b gjson.Result) bool {
+		var typ, text, thinking, sig, data, bid, name, input gjson.Result
+		b.ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "type":
+				typ = v
+			case "text":
+				text = v
+			case "thinking":
+				thinking = v
+			case "signature":
+				sig = v
+			case "data":
+				data = v
+			case "id":
+				bid = v
+			case "name":
+				name = v
+			case "input":
+				input = v
+			}
+			return true
+		})
+		switch typ.Str {
+		case "text":
+			t.text = appendStringBody(t.text, text.Raw)
+		case "thinking":
+			thinkBlocks++
+			t.think = appendStringBody(t.think, thinking.Raw)
+			signature = sig.Raw
+			t.blocks = appendThinkingBlock(t.blocks, thinking, sig)
+		case "redacted_thinking":
+			redacted = true
+			t.blocks = appendRedactedBlock(t.blocks, data)
+		case "tool_use":
+			if tools > 0 {
+				t.tools = append(t.tools, ',')
+			}
+			t.tools = append(t.tools, `{"id":`...)
+			t.tools = appendJSONString(t.tools, bid)
+			t.tools = append(t.tools, `,"type":"function","function":{"name":`...)
+			t.tools = appendJSONString(t.tools, name)
+			t.tools = append(t.tools, `,"arguments":`...)
+			if input.Exists() {
+				t.tools = translator.AppendString(t.tools, input.Raw)
+			} else {
+				t.tools = append(t.tools, `"{}"`...)
+			}
+			t.tools = append(t.tools, "}}"...)
+			tools++
+		}
+		return true
+	})
+
+	var u claudeUsage
+	u.read(usage)
+	m := model.String()
+	if m == "" {
+		m = t.model
+	}
+	t.usage = u.openAI(m)
+
+	out := make([]byte, 0, len(t.text)+len(t.think)+len(t.blocks)+len(t.tools)+384)
+	out = append(out, `{"id":`...)
+	out = appendJSONString(out, id)
+	out = append(out, `,"object":"chat.completion","created":`...)
+	out = translator.AppendInt(out, t.now())
+	out = append(out, `,"model":`...)
+	out = translator.AppendString(out, m)
+	out = append(out, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
+	switch {
+	case len(t.text) > 0 || tools == 0:
+		out = append(out, '"')
+		out = append(out, t.text...)
+		out = append(out, '"')
+	default:
+		out = append(out, "null"...)
+	}
+	if thinkBlocks > 0 {
+		out = append(out, `,"reasoning_content":"`...)
+		out = append(out, t.think...)
+		out = append(out, '"')
+		if signature != "" {
+			out = append(out, `,"reasoning_signature":`...)
+			out = append(out, signature...)
+		}
+	}
+	if thinkBlocks > 1 || redacted {
+		out = append(out, `,"thinking_blocks":[`...)
+		out = append(out, t.blocks...)
+		out = append(out, ']')
+	}
+	if tools > 0 {
+		out = append(out, `,"tool_calls":[`...)
+		out = append(out, t.tools...)
+		out = append(out, ']')
+	}
+	out = append(out, `},"finish_reason":"`...)
+	out = append(out, finishReason(stop.Str)...)
+	out = append(out, `","logprobs":null}],"usage":`...)
+	out = appendOpenAIUsage(out, t.usage)
+	return append(out, '}'), nil
+}
+
+func appendThinkingBlock(dst []byte, thinking, sig gjson.Result) []byte {
+	if len(dst) > 0 {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `{"type":"thinking","thinking":`...)
+	dst = appendJSONString(dst, thinking)
+	dst = append(dst, `,"signature":`...)
+	dst = appendJSONString(dst, sig)
+	return append(dst, '}')
+}
+
+func appendRedactedBlock(dst []byte, data gjson.Result) []byte {
+	if len(dst) > 0 {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `{"type":"redacted_thinking","data":`...)
+	dst = appendJSONString(dst, data)
+	return append(dst, '}')
+}
+
+// openAIErrorBody converts an upstream error body of any shape into OpenAI error JSON.
+// Anthropic's error types (invalid_request_error, rate_limit_error, overloaded_error,
+// ...) are kept as the OpenAI `type`; they share most names.
+func openAIErrorBody(status int, body []byte) []byte {
+	msg, typ := upstreamErrorMessage(status, body)
+	if typ == "" {
+		typ = translator.ErrorType(status)
+	}
+	return translator.AppendOpenAIError(nil, msg, typ, "")
+}
+
+// chatStream is the state of one Claude stream converted to OpenAI chunks.
+type chatStream struct {
+	started  bool
+	finished bool   // [DONE] written; later input is ignored
+	head     []byte // `{"id":..,"object":"chat.completion.chunk","created":..,"model":..`
+	prefix   []byte // head + `,"choices":[{"index":0,"delta":`
+	blocks   []chatBlock
+	tools    int    // tool calls seen, the next one's OpenAI index
+	finish   string // OpenAI finish_reason once message_delta named one
+	usage    claudeUsage
+	model    string
+}
+
+// chatBlock is one Anthropic content block of the stream.
+type chatBlock struct {
+	index int64 // Anthropic block index
+	kind  byte  // 't'ext, 'k' thinking, 'u' tool_use, 'o'ther
+	tool  int   // OpenAI tool call index
+	args  bool  // some argument text was sent for the tool call
+}
+
+// ResponseStream implements translator.Translator: Claude SSE in, OpenAI chunks out,
+// always ending in `data: [DONE]`. An in-stream error, or a stream cut before Claude
+// finished the message, becomes an OpenAI error chunk before [DONE].
+func (t *ChatToMessages) ResponseStream(dst, chunk []byte, end bool) ([]byte, error) {
+	if t.rawErr {
+		t.errBuf = append(t.errBuf, chunk...)
+		if end && !t.s.finished {
+			msg, typ := upstreamErrorMessage(t.status, t.errBuf)
+			if typ == "" {
+				typ = translator.ErrorType(t.status)
+			}
+			dst = t.streamError(dst, msg, typ)
+		}
+		return dst, nil
+	}
+	t.rd.Feed(chunk)
+	for ev, ok := t.rd.Next(); ok; ev, ok = t.rd.Next() {
+		dst = t.event(dst, ev.Data)
+	}
+	if !end {
+		return dst, nil
+	}
+	for ev, ok := t.rd.Flush(); ok; ev, ok = t.rd.Flush() {
+		dst = t.event(dst, ev.Data)
+	}
+	if !t.s.finished {
+		if t.s.finish != "" {
+			// message_delta arrived: the answer is whole, only message_stop is missing.
+			dst = t.done(dst)
+		} else {
+			dst = t.streamError(dst, "upstream stream ended before the message was complete", "server_error")
+		}
+	}
+	return dst, nil
+}
+
+// streamError writes an OpenAI error chunk and ends the stream.
+func (t *ChatToMessages) streamError(dst []byte, msg, typ string) []byte {
+	dst = append(dst, "data: "...)
+	dst = translator.AppendOpenAIError(dst, msg, typ, "")
+	dst = append(dst, "\n\n"...)
+	dst = append(dst, sse.Done...)
+	t.s.finished = true
+	return dst
+}
+
+// done writes the usage chunk and [DONE].
+func (t *ChatToMessages) done(dst []byte) []byte {
+	t.usage = t.s.usage.openAI(t.s.model)
+	if t.s.started {
+		dst = append(dst, "data: "...)
+		dst = append(dst, t.s.head...)
+		dst = append(dst, `,"choices":[],"usage":`...)
+		dst = appendOpenAIUsage(dst, t.usage)
+		dst = append(dst, "}\n\n"...)
+	}
+	dst = append(dst, sse.Done...)
+	t.s.finished = true
+	return dst
+}
+
+// start builds the chunk prefix from the message's id and model.
+func (t *ChatToMessages) start(id, model gjson.Result) {
+	s := &t.s
+	s.started = true
+	s.model = model.String()
+	if s.model == "" {
+		s.model = t.model
+	}
+	s.head = append(s.head[:0], `{"id":`...)
+	if id.Type == gjson.String {
+		s.head = append(s.head, id.Raw...)
+	} else {
+		s.head = append(s.head, `"chatcmpl-claude"`...)
+	}
+	s.head = append(s.head, `,"object":"chat.completion.chunk","created":`...)
+	s.head = translator.AppendInt(s.head, t.now())
+	s.head = append(s.head, `,"model":`...)
+	s.head = translator.AppendString(s.head, s.model)
+	s.prefix = append(append(s.prefix[:0], s.head...), `,"choices":[{"index":0,"delta":`...)
+}
+
+// chunk opens `data: {...,"delta":`; the caller writes the delta object and closes it
+// with endChunk.
+func (t *ChatToMessages) chunk(dst []byte) []byte {
+	if !t.s.started {
+		t.start(gjson.Result{}, gjson.Result{})
+	}
+	dst = append(dst, "data: "...)
+	return append(dst, t.s.prefix...)
+}
+
+func endChunk(dst []byte) []byte {
+	return append(dst, ",\"finish_reason\":null}]}\n\n"...)
+}
+
+func (t *ChatToMessages) block(index gjson.Result) *chatBlock {
+	for i := len(t.s.blocks) - 1; i >= 0; i-- {
+		if t.s.blocks[i].index == index.Int() {
+			return &t.s.blocks[i]
+		}
+	}
+	return nil
+}
+
+// event converts one Claude event.
+func (t *ChatToMessages) event(dst, data []byte) []byte {
+	if t.s.finished || len(data) == 0 {
+		return dst
+	}
+	if !gjson.ValidBytes(data) {
+		return t.streamError(dst, "upstream sent an event that is not valid JSON", "server_error")
+	}
+	var typ, index, delta, block, message, usage, errObj gjson.Result
+	gjson.Parse(bstr(data)).ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "type":
+			typ = v
+		case "index":
+			index = v
+		case "delta":
+			delta = v
+		case "content_block":
+			block = v
+		case "message":
+			message = v
+		case "usage":
+			usage = v
+		case "error":
+			errObj = v
+		}
+		return true
+	})
+	s := &t.s
+	switch typ.Str {
+	case "message_start":
+		var id, model gjson.Result
+		message.ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "id":
+				id = v
+			case "model":
+				model = v
+			case "usage":
+				s.usage.read(v)
+			}
+			return true
+		})
+		t.start(id, model)
+		dst = t.chunk(dst)
+		dst = append(dst, `{"role":"assistant","content":""}`...)
+		return endChunk(dst)
+
+	case "content_block_start":
+		b := chatBlock{index: index.Int(), kind: 'o'}
+		var btyp, text, thinking, data, id, name, input gjson.Result
+		block.ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "type":
+				btyp = v
+			case "text":
+				text = v
+			case "thinking":
+				thinking = v
+			case "data":
+				data = v
+			case "id":
+				id = v
+			case "name":
+				name = v
+			case "input":
+				input = v
+			}
+			return true
+		})
+		switch btyp.Str {
+		case "text":
+			b.kind = 't'
+			if text.Type == gjson.String && len(text.Raw) > 2 {
+				dst = t.chunk(dst)
+				dst = append(dst, `{"content":`...)
+				dst = append(dst, text.Raw...)
+				dst = endChunk(append(dst, '}'))
+			}
+		case "thinking":
+			b.kind = 'k'
+			if thinking.Type == gjson.String && len(thinking.Raw) > 2 {
+				dst = t.chunk(dst)
+				dst = append(dst, `{"reasoning_content":`...)
+				dst = append(dst, thinking.Raw...)
+				dst = endChunk(append(dst, '}'))
+			}
+		case "redacted_thinking":
+			dst = t.chunk(dst)
+			dst = append(dst, `{"thinking_blocks":[`...)
+			dst = appendRedactedBlock(dst, data)
+			dst = endChunk(append(dst, "]}"...))
+		case "tool_use":
+			b.kind, b.tool = 'u', s.tools
+			s.tools++
+			dst = t.chunk(dst)
+			dst = append(dst, `{"tool_calls":[{"index":`...)
+			dst = translator.AppendInt(dst, int64(b.tool))
+			dst = append(dst, `,"id":`...)
+			dst = appendJSONString(dst, id)
+			dst = append(dst, `,"type":"function","function":{"name":`...)
+			dst = appendJSONString(dst, name)
+			dst = append(dst, `,"arguments":`...)
+			// Claude opens with an empty input and streams it; a non-empty one is whole.
+			if input.IsObject() && input.Raw != "{}" {
+				dst = translator.AppendString(dst, input.Raw)
+				b.args = true
+			} else {
+				dst = append(dst, `""`...)
+			}
+			dst = endChunk(append(dst, "}}]}"...))
+		}
+		if len(s.blocks) < maxBlocks {
+			s.blocks = append(s.blocks, b)
+		}
+
+	case "content_block_delta":
+		var dtyp, text gjson.Result
+		delta.ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "type":
+				dtyp = v
+			case "text", "thinking", "partial_json", "signature":
+				text = v
+			}
+			return true
+		})
+		if text.Type != gjson.String || len(text.Raw) <= 2 {
+			return dst
+		}
+		switch dtyp.Str {
+		case "text_delta":
+			dst = t.chunk(dst)
+			dst = append(dst, `{"content":`...)
+		case "thinking_delta":
+			dst = t.chunk(dst)
+			dst = append(dst, `{"reasoning_content":`...)
+		case "signature_delta":
+			dst = t.chunk(dst)
+			dst = append(dst, `{"reasoning_signature":`...)
+		case "input_json_delta":
+			b := t.block(index)
+			if b == nil || b.kind != 'u' {
+				return dst
+			}
+			b.args = true
+			dst = t.chunk(dst)
+			dst = append(dst, `{"tool_calls":[{"index":`...)
+			dst = translator.AppendInt(dst, int64(b.tool))
+			dst = append(dst, `,"function":{"arguments":`...)
+			dst = append(dst, text.Raw...)
+			return endChunk(append(dst, "}}]}"...))
+		default:
+			return dst
+		}
+		dst = append(dst, text.Raw...)
+		return endChunk(append(dst, '}'))
+
+	case "content_block_stop":
+		// A tool call whose input never arrived still gets valid JSON arguments.
+		if b := t.block(index); b != nil && b.kind == 'u' && !b.args {
+			b.args = true
+			dst = t.chunk(dst)
+			dst = append(dst, `{"tool_calls":[{"index":`...)
+			dst = translator.AppendInt(dst, int64(b.tool))
+			dst = append(dst, `,"function":{"arguments":"{}"}}]}`...)
+			return endChunk(dst)
+		}
+
+	case "message_delta":
+		s.usage.read(usage)
+		if r := delta.Get("stop_reason"); r.Type == gjson.String {
+			s.finish = finishReason(r.Str)
+			dst = t.chunk(dst)
+			dst = append(dst, `{},"finish_reason":"`...)
+			dst = append(dst, s.finish...)
+			dst = append(dst, "\"}]}\n\n"...)
+		}
+		t.usage = s.usage.openAI(s.model)
+
+	case "message_stop":
+		return t.done(dst)
+
+	case "error":
+		msg, etyp := errObj.Get("message").String(), errObj.Get("type").String()
+		if msg == "" {
+			msg = "upstream stream error"
+		}
+		if etyp == "" {
+			etyp = "server_error"
+		}
+		return t.streamError(dst, msg, etyp)
+	}
+	// ping and event types added later need nothing.
+	return dst
+}
+
+// maxBlocks bounds the per-stream block table against hostile input.
+const maxBlocks = 1024
