@@ -268,7 +268,7 @@ type writerState struct {
 	msgs int
 }
 
-func (w *reqWriter) state() writerState     { return writerState{w.open, w.role, w.msgs} }
+func (w *reqWriter) state() writerState    { return writerState{w.open, w.role, w.msgs} }
 func (w *reqWriter) restore(s writerState) { w.open, w.role, w.msgs = s.open, s.role, s.msgs }
 
 // begin prepares dst for one more content block in a turn of role.
