@@ -12,7 +12,7 @@ build: $(WASM)
 
 $(WASM): $(shell find plugins provider -name '*.go' -not -name '*_test.go') go.mod go.sum
 	@mkdir -p build
-	$(WASM_ENV) $(GO) build -buildmode=c-shared -trimpath -o $@ ./plugins/ai-proxy
+	$(WASM_ENV) $(GO) build -buildmode=c-shared -trimpath -ldflags="-s -w" -o $@ ./plugins/ai-proxy
 
 build-noop: $(NOOP_WASM)
 

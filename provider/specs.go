@@ -133,7 +133,7 @@ func setupAzure(c *Config) error {
 	if err != nil {
 		return err
 	}
-	if u.Query().Get("api-version") == "" {
+	if !queryHas(u.RawQuery, "api-version") {
 		return fmt.Errorf("azureServiceUrl: %q has no api-version query parameter", c.AzureServiceURL)
 	}
 	c.Host = u.Host
