@@ -169,8 +169,19 @@ func Load(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 	env := r.NewHostModuleBuilder("env")
 	for _, f := range hostFunctions {
 		f := f
+		// The upper half of an i32 slot is undefined (the compiler leaves garbage there):
+		// clear it once here so every function can use the values as they are.
+		var i32Params []int
+		for i, t := range f.params {
+			if t == api.ValueTypeI32 {
+				i32Params = append(i32Params, i)
+			}
+		}
 		env.NewFunctionBuilder().
 			WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+				for _, i := range i32Params {
+					stack[i] = uint64(uint32(stack[i]))
+				}
 				vm := ctx.Value(vmKey{}).(*VM)
 				f.fn(vm, stack)
 			}), f.params, f.results).

@@ -175,7 +175,7 @@ func (v *VM) call(name string, fn api.Function, params ...uint64) (uint64, error
 		v.err = fmt.Errorf("wasmhost: %w: %s: %v%s", ErrVMFailed, name, err, v.stderrTail())
 		return 0, v.err
 	}
-	return v.stack[0], nil
+	return uint64(uint32(v.stack[0])), nil // every export used returns i32 (or nothing)
 }
 
 func (v *VM) stderrTail() string {
