@@ -45,8 +45,8 @@ type VM struct {
 
 	fns struct {
 		alloc, contextCreate, vmStart, configure, done, log, delete, tick, queueReady api.Function
-		reqHeaders, reqBody, reqTrailers, respHeaders, respBody, respTrailers      api.Function
-		httpCallResponse                                                           api.Function
+		reqHeaders, reqBody, reqTrailers, respHeaders, respBody, respTrailers         api.Function
+		httpCallResponse                                                              api.Function
 	}
 	stack      [8]uint64
 	allocStack [2]uint64

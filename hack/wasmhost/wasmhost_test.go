@@ -476,4 +476,3 @@ func equalHeaders(a, b Headers) bool {
 	}
 	return true
 }
-
