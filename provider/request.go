@@ -208,7 +208,7 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 	r.ClientModel = model.String()
 	r.Model = c.ModelMapping.Map(r.ClientModel)
 	if model.Exists() && r.Model != r.ClientModel {
-		if body, err = sjson.SetBytes(body, "model", r.Model); err != nil {
+		if body, err = sjson.SetRawBytes(body, "model", translator.AppendString(nil, r.Model)); err != nil {
 			return nil, errorf(400, "invalid_json", "cannot set model: "+err.Error())
 		}
 	}
@@ -230,7 +230,7 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 		if r.Stream && r.translator == nil && (r.API == APIChatCompletion || r.API == APICompletion) &&
 			!gjson.GetBytes(body, "stream_options.include_usage").Exists() {
 			// Ask for usage in the last chunk so token statistics always come back.
-			body, _ = sjson.SetBytes(body, "stream_options.include_usage", true)
+			body, _ = sjson.SetRawBytes(body, "stream_options.include_usage", []byte("true"))
 		}
 	}
 	path := r.Path
