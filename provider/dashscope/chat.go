@@ -30,7 +30,7 @@ type Chat struct {
 
 	// response stream state
 	rd       sse.Reader
-	id       []byte
+	id       string
 	started  bool // the first chunk (with the role) was written
 	done     bool // [DONE] written
 	hasUsage bool
@@ -593,7 +593,7 @@ func (t *Chat) finish(dst []byte) []byte {
 	if t.hasUsage {
 		t.stamp()
 		dst = append(dst, `data: {"id":`...)
-		dst = translator.AppendString(dst, string(t.id))
+		dst = translator.AppendString(dst, t.id)
 		dst = append(dst, `,"object":"chat.completion.chunk","created":`...)
 		dst = translator.AppendInt(dst, t.created)
 		dst = append(dst, `,"model":`...)
@@ -638,11 +638,8 @@ func (t *Chat) event(dst []byte, ev sse.Event) []byte {
 	if string(ev.Name) == "error" {
 		return t.errorEnd(dst, appendError(nil, 0, ev.Data))
 	}
-	if len(ev.Data) == 0 || ev.Data[0] != '{' || !gjson.ValidBytes(ev.Data) {
+	if len(ev.Data) == 0 || ev.Data[0] != '{' {
 		return dst // keep-alives and foreign lines carry nothing to convert
-	}
-	if isError(gjson.ParseBytes(ev.Data)) {
-		return t.errorEnd(dst, appendError(nil, 0, ev.Data))
 	}
 	return t.data(dst, ev.Data)
 }
@@ -650,8 +647,10 @@ func (t *Chat) event(dst []byte, ev sse.Event) []byte {
 // data converts one DashScope result (an SSE event's data, or a whole JSON answer
 // whose message is taken as one delta).
 func (t *Chat) data(dst, data []byte) []byte {
-	var output, usage, reqID gjson.Result
-	gjson.ParseBytes(data).ForEach(func(k, v gjson.Result) bool {
+	// One scan of the top level; the output is never validated whole: everything
+	// written is re-encoded, and the one raw copy (logprobs) is validated alone.
+	var output, usage, reqID, code gjson.Result
+	gjson.Parse(view(data)).ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "output":
 			output = v
@@ -659,20 +658,25 @@ func (t *Chat) data(dst, data []byte) []byte {
 			usage = v
 		case "request_id":
 			reqID = v
+		case "code":
+			code = v
 		}
 		return true
 	})
+	if code.Type == gjson.String && code.Str != "" && !output.Exists() {
+		return t.errorEnd(dst, appendError(nil, 0, data))
+	}
 	if usage.IsObject() {
 		readUsage(usage, &t.usage)
 		t.hasUsage = true
 	}
-	if len(t.id) == 0 && reqID.Str != "" {
-		t.id = append(t.id, reqID.Str...)
+	if t.id == "" && reqID.Str != "" {
+		t.id = strings.Clone(reqID.Str) // reqID views the event's bytes
 	}
 	t.stamp()
 	start := len(dst)
 	dst = append(dst, `data: {"id":`...)
-	dst = translator.AppendString(dst, string(t.id))
+	dst = translator.AppendString(dst, t.id)
 	dst = append(dst, `,"object":"chat.completion.chunk","created":`...)
 	dst = translator.AppendInt(dst, t.created)
 	dst = append(dst, `,"model":`...)
@@ -683,16 +687,27 @@ func (t *Chat) data(dst, data []byte) []byte {
 		i := 0
 		choices.ForEach(func(_, c gjson.Result) bool {
 			idx := int64(i)
-			if x := c.Get("index"); x.Exists() {
-				idx = x.Int()
-			}
 			i++
+			var msg, finish, logprobs gjson.Result
+			c.ForEach(func(k, v gjson.Result) bool {
+				switch k.Str {
+				case "index":
+					idx = v.Int()
+				case "message":
+					msg = v
+				case "finish_reason":
+					finish = v
+				case "logprobs":
+					logprobs = v
+				}
+				return true
+			})
 			var ok bool
 			mark := len(dst)
 			if n > 0 {
 				dst = append(dst, ',')
 			}
-			dst, ok = t.appendDelta(dst, c.Get("message"), c.Get("finish_reason").String(), c.Get("logprobs"), idx)
+			dst, ok = t.appendDelta(dst, msg, finish.String(), logprobs, idx)
 			if ok {
 				n++
 			} else {
@@ -792,7 +807,10 @@ func (t *Chat) appendDelta(dst []byte, msg gjson.Result, finish string, logprobs
 			r = ""
 		}
 	}
-	if text == "" && r == "" && !hasTools && !hasFinish && !(logprobs.Exists() && logprobs.Type != gjson.Null) {
+	if logprobs.Raw != "" && (logprobs.Type == gjson.Null || !gjson.Valid(logprobs.Raw)) {
+		logprobs = gjson.Result{}
+	}
+	if text == "" && r == "" && !hasTools && !hasFinish && logprobs.Raw == "" {
 		return dst, false
 	}
 	dst = append(dst, `{"index":`...)

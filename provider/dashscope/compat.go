@@ -32,13 +32,13 @@ func (t *Compatible) RequestBody(body []byte) ([]byte, error) {
 	t.usage.Model = root.Get("model").String()
 	var err error
 	if t.o.EnableSearch && !root.Get("enable_search").Exists() {
-		if body, err = sjson.SetBytes(body, "enable_search", true); err != nil {
+		if body, err = sjson.SetRawBytes(body, "enable_search", []byte("true")); err != nil {
 			return nil, err
 		}
 	}
 	if t.stream && !root.Get("stream_options.include_usage").Exists() {
 		// The plugin only adds this for untranslated requests; usage must come back.
-		if body, err = sjson.SetBytes(body, "stream_options.include_usage", true); err != nil {
+		if body, err = sjson.SetRawBytes(body, "stream_options.include_usage", []byte("true")); err != nil {
 			return nil, err
 		}
 	}
@@ -66,8 +66,12 @@ func (t *Compatible) RequestBody(body []byte) ([]byte, error) {
 	return body, nil
 }
 
-// ResponseBody implements translator.Translator: the answer is already OpenAI's.
-func (t *Compatible) ResponseBody(_ int, body []byte) ([]byte, error) {
+// ResponseBody implements translator.Translator: the answer is already OpenAI's; only
+// an error that is not JSON (from a proxy in front of DashScope) is wrapped into one.
+func (t *Compatible) ResponseBody(status int, body []byte) ([]byte, error) {
+	if status/100 != 2 && !gjson.ValidBytes(body) {
+		return appendError(nil, status, body), nil
+	}
 	if u := gjson.GetBytes(body, "usage"); u.IsObject() {
 		readUsage(u, &t.usage)
 	}
