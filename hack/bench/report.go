@@ -1,0 +1,273 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Targets (issue "Measure it").
+const (
+	targetPassthroughRatio = 5.0       // OpenAI passthrough JSON exchange, × floor
+	targetConvertedJSONus  = 100.0     // converted JSON exchange, µs
+	targetConvertedEventUS = 3.0       // converted stream, µs per event
+	targetMemBytes         = 6 << 20   // guest memory after the memory run
+	targetWasmBytes        = 5_000_000 // .wasm size
+)
+
+func ratio(v, floor float64) string {
+	if floor <= 0 || v <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f×", v/floor)
+}
+
+func mib(b uint32) string { return fmt.Sprintf("%.2f", float64(b)/(1<<20)) }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1e3) }
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+// report prints markdown tables: start-up, exchanges, memory, targets, notes.
+func report(w io.Writer, ps []*plugin, cases []*benchCase, results map[*benchCase][]*result, s settings, took time.Duration) {
+	floor := ps[0]
+	fmt.Fprintf(w, "# bench %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(w, "machine: %d CPUs (%s), %s %s/%s; %d runs (median), %d warm-up, memory after %d exchanges, %d-event streams; run took %v\n\n",
+		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, s.runs, s.warmup, s.memExchanges, s.events, took.Round(time.Second))
+
+	// Start-up.
+	fmt.Fprintf(w, "## Start-up\n\n| | floor |")
+	for _, p := range ps[1:] {
+		fmt.Fprintf(w, " %s | ×floor |", p.name)
+	}
+	fmt.Fprintf(w, "\n|---|---:|")
+	for range ps[1:] {
+		fmt.Fprintf(w, "---:|---:|")
+	}
+	fmt.Fprintln(w)
+	row := func(label string, f func(*plugin) (string, float64)) {
+		v, fv := f(floor)
+		fmt.Fprintf(w, "| %s | %s |", label, v)
+		for _, p := range ps[1:] {
+			if p.startErr != nil {
+				fmt.Fprintf(w, " n/a | |")
+				continue
+			}
+			v, pv := f(p)
+			fmt.Fprintf(w, " %s | %s |", v, ratio(pv, fv))
+		}
+		fmt.Fprintln(w)
+	}
+	row(".wasm size", func(p *plugin) (string, float64) {
+		return fmt.Sprintf("%.2f MB", float64(p.size)/1e6), float64(p.size)
+	})
+	row("compile", func(p *plugin) (string, float64) { return ms(p.compile), float64(p.compile) })
+	row("instantiate", func(p *plugin) (string, float64) { return ms(p.instantiate), float64(p.instantiate) })
+	row("configure (openai)", func(p *plugin) (string, float64) { return ms(p.configure), float64(p.configure) })
+	fmt.Fprintln(w)
+
+	// Exchanges.
+	fmt.Fprintf(w, "## Exchanges (µs per exchange; streams also µs per upstream event)\n\n| case | floor µs | floor µs/ev |")
+	for _, p := range ps[1:] {
+		fmt.Fprintf(w, " %s µs | ×floor | µs/ev | ×floor |", p.name)
+	}
+	fmt.Fprintf(w, "\n|---|---:|---:|")
+	for range ps[1:] {
+		fmt.Fprintf(w, "---:|---:|---:|---:|")
+	}
+	fmt.Fprintln(w)
+	var notes []string
+	for _, c := range cases {
+		rs := results[c]
+		fr := rs[0]
+		fmt.Fprintf(w, "| %s | %s | %s |", c.id(), usCell(fr), perEventCell(fr))
+		for i, p := range ps[1:] {
+			r := rs[i+1]
+			if r.na != "" {
+				fmt.Fprintf(w, " n/a | | | |")
+				notes = append(notes, fmt.Sprintf("%s, %s: n/a — %s", p.name, c.id(), r.na))
+				continue
+			}
+			mark := ""
+			if r.wrong != "" {
+				mark = " ⚠"
+				notes = append(notes, fmt.Sprintf("%s, %s: %s", p.name, c.id(), r.wrong))
+			}
+			if r.in != nil && r.in.upstream != c.wantUpstream {
+				notes = append(notes, fmt.Sprintf("%s, %s: called upstream %s, expected %s", p.name, c.id(), r.in.upstream, c.wantUpstream))
+			}
+			fmt.Fprintf(w, " %s%s | %s | %s | %s |", usCell(r), mark, ratio(r.us, fr.us), perEventCell(r), perEventRatio(r, fr))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+
+	// Memory.
+	fmt.Fprintf(w, "## Guest memory (MiB: after warm-up → after %d exchanges)\n\n| case | floor |", s.memExchanges)
+	for _, p := range ps[1:] {
+		fmt.Fprintf(w, " %s | ×floor |", p.name)
+	}
+	fmt.Fprintf(w, "\n|---|---:|")
+	for range ps[1:] {
+		fmt.Fprintf(w, "---:|---:|")
+	}
+	fmt.Fprintln(w)
+	for _, c := range cases {
+		rs := results[c]
+		fmt.Fprintf(w, "| %s | %s |", c.id(), memCell(rs[0]))
+		for _, r := range rs[1:] {
+			if r.na != "" {
+				fmt.Fprintf(w, " n/a | |")
+				continue
+			}
+			fmt.Fprintf(w, " %s | %s |", memCell(r), ratio(float64(r.memEnd), float64(rs[0].memEnd)))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+
+	// Targets.
+	fmt.Fprintf(w, "## Targets\n\n| target |")
+	for _, p := range ps[1:] {
+		fmt.Fprintf(w, " %s |", p.name)
+	}
+	fmt.Fprintf(w, "\n|---|")
+	for range ps[1:] {
+		fmt.Fprintf(w, "---|")
+	}
+	fmt.Fprintln(w)
+	targets := []struct {
+		name  string
+		check func(p *plugin, i int) string
+	}{
+		{fmt.Sprintf("OpenAI passthrough JSON ≤ %.0f× floor", targetPassthroughRatio), func(p *plugin, i int) string {
+			return checkCases(cases, results, i, func(c *benchCase) bool { return c.name == "openai chat" && !c.streaming() },
+				func(r, fr *result) (string, bool) {
+					return fmt.Sprintf("%.1f×", r.us/fr.us), r.us <= targetPassthroughRatio*fr.us
+				})
+		}},
+		{fmt.Sprintf("converted JSON < %.0f µs", targetConvertedJSONus), func(p *plugin, i int) string {
+			return checkCases(cases, results, i, func(c *benchCase) bool { return c.group == groupConverted && !c.streaming() },
+				func(r, fr *result) (string, bool) { return fmt.Sprintf("%.0f µs", r.us), r.us < targetConvertedJSONus })
+		}},
+		{fmt.Sprintf("converted stream < %.0f µs/event", targetConvertedEventUS), func(p *plugin, i int) string {
+			return checkCases(cases, results, i, func(c *benchCase) bool { return c.group == groupConverted && c.streaming() },
+				func(r, fr *result) (string, bool) {
+					e := r.us / float64(r.in.events)
+					return fmt.Sprintf("%.2f", e), e < targetConvertedEventUS
+				})
+		}},
+		{"memory: no growth after warm-up", func(p *plugin, i int) string {
+			return checkCases(cases, results, i, func(*benchCase) bool { return true },
+				func(r, fr *result) (string, bool) {
+					return fmt.Sprintf("+%.2f MiB", float64(r.memEnd-r.memWarm)/(1<<20)), r.memEnd == r.memWarm
+				})
+		}},
+		{fmt.Sprintf("memory < 6 MiB after %d exchanges", s.memExchanges), func(p *plugin, i int) string {
+			return checkCases(cases, results, i, func(*benchCase) bool { return true },
+				func(r, fr *result) (string, bool) { return mib(r.memEnd) + " MiB", r.memEnd < targetMemBytes })
+		}},
+		{".wasm < 5 MB", func(p *plugin, i int) string {
+			if p.startErr != nil {
+				return "n/a"
+			}
+			v := fmt.Sprintf("%.2f MB", float64(p.size)/1e6)
+			if p.size < targetWasmBytes {
+				return "met (" + v + ")"
+			}
+			return "**missed** (" + v + ")"
+		}},
+	}
+	for _, t := range targets {
+		fmt.Fprintf(w, "| %s |", t.name)
+		for i, p := range ps[1:] {
+			fmt.Fprintf(w, " %s |", t.check(p, i+1))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+	if len(notes) > 0 {
+		fmt.Fprintf(w, "## Notes\n\n")
+		for _, n := range notes {
+			fmt.Fprintf(w, "- %s\n", n)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// checkCases evaluates a target over the matching cases of plugin i: "met" with the
+// worst value, or "missed" listing the cases that miss it.
+func checkCases(cases []*benchCase, results map[*benchCase][]*result, i int, match func(*benchCase) bool,
+	eval func(r, fr *result) (string, bool)) string {
+	var missed, met []string
+	na := 0
+	for _, c := range cases {
+		if !match(c) {
+			continue
+		}
+		r, fr := results[c][i], results[c][0]
+		if r.na != "" || fr.na != "" || r.us == 0 {
+			na++
+			continue
+		}
+		v, ok := eval(r, fr)
+		if ok {
+			met = append(met, v)
+		} else {
+			missed = append(missed, c.id()+" "+v)
+		}
+	}
+	switch {
+	case len(missed) > 0:
+		return "**missed**: " + strings.Join(missed, "; ")
+	case len(met) > 0:
+		s := "met (" + strings.Join(met, ", ") + ")"
+		if na > 0 {
+			s += fmt.Sprintf(", %d n/a", na)
+		}
+		return s
+	}
+	return "n/a"
+}
+
+func usCell(r *result) string {
+	if r.na != "" {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f", r.us)
+}
+
+func perEventCell(r *result) string {
+	if r.na != "" || r.in == nil || r.in.events == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f", r.us/float64(r.in.events))
+}
+
+func perEventRatio(r, fr *result) string {
+	if r.in == nil || r.in.events == 0 || fr.na != "" || fr.in == nil || fr.in.events == 0 {
+		return ""
+	}
+	return ratio(r.us/float64(r.in.events), fr.us/float64(fr.in.events))
+}
+
+func memCell(r *result) string {
+	if r.na != "" {
+		return "n/a"
+	}
+	return mib(r.memWarm) + " → " + mib(r.memEnd)
+}
