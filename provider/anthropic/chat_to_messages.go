@@ -150,6 +150,10 @@ func (t *ChatToMessages) RequestBody(body []byte) ([]byte, error) {
 		}
 	} else if f.effort.Type == gjson.String {
 		budget = effortBudget(f.effort.Str)
+		// Claude refuses thinking with a forced tool; the effort level is only a hint.
+		if forced := f.toolChoice.Str == "required" || f.toolChoice.IsObject(); forced && f.tools.IsArray() && f.tools.Raw != "[]" {
+			budget = 0
+		}
 	}
 	if budget > 0 && maxTok <= budget {
 		switch {

@@ -129,9 +129,15 @@ func (t *ChatToMessages) ResponseBody(status int, body []byte) ([]byte, error) {
 			thinkBlocks++
 			t.think = appendStringBody(t.think, thinking.Raw)
 			signature = sig.Raw
+			if len(t.blocks) > 0 {
+				t.blocks = append(t.blocks, ',')
+			}
 			t.blocks = appendThinkingBlock(t.blocks, thinking, sig)
 		case "redacted_thinking":
 			redacted = true
+			if len(t.blocks) > 0 {
+				t.blocks = append(t.blocks, ',')
+			}
 			t.blocks = appendRedactedBlock(t.blocks, data)
 		case "tool_use":
 			if tools > 0 {
@@ -204,9 +210,6 @@ func (t *ChatToMessages) ResponseBody(status int, body []byte) ([]byte, error) {
 }
 
 func appendThinkingBlock(dst []byte, thinking, sig gjson.Result) []byte {
-	if len(dst) > 0 {
-		dst = append(dst, ',')
-	}
 	dst = append(dst, `{"type":"thinking","thinking":`...)
 	dst = appendJSONString(dst, thinking)
 	dst = append(dst, `,"signature":`...)
@@ -215,9 +218,6 @@ func appendThinkingBlock(dst []byte, thinking, sig gjson.Result) []byte {
 }
 
 func appendRedactedBlock(dst []byte, data gjson.Result) []byte {
-	if len(dst) > 0 {
-		dst = append(dst, ',')
-	}
 	dst = append(dst, `{"type":"redacted_thinking","data":`...)
 	dst = appendJSONString(dst, data)
 	return append(dst, '}')
@@ -272,13 +272,13 @@ func (t *ChatToMessages) ResponseStream(dst, chunk []byte, end bool) ([]byte, er
 	}
 	t.rd.Feed(chunk)
 	for ev, ok := t.rd.Next(); ok; ev, ok = t.rd.Next() {
-		dst = t.event(dst, ev.Data)
+		dst = t.event(dst, ev.Data, false)
 	}
 	if !end {
 		return dst, nil
 	}
 	for ev, ok := t.rd.Flush(); ok; ev, ok = t.rd.Flush() {
-		dst = t.event(dst, ev.Data)
+		dst = t.event(dst, ev.Data, true)
 	}
 	if !t.s.finished {
 		if t.s.finish != "" {
@@ -360,12 +360,16 @@ func (t *ChatToMessages) block(index gjson.Result) *chatBlock {
 	return nil
 }
 
-// event converts one Claude event.
-func (t *ChatToMessages) event(dst, data []byte) []byte {
+// event converts one Claude event. At EOF an event that is no valid JSON is the
+// remnant of a cut stream and is dropped; the stream then ends as cut.
+func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 	if t.s.finished || len(data) == 0 {
 		return dst
 	}
 	if !gjson.ValidBytes(data) {
+		if atEOF {
+			return dst
+		}
 		return t.streamError(dst, "upstream sent an event that is not valid JSON", "server_error")
 	}
 	var typ, index, delta, block, message, usage, errObj gjson.Result

@@ -198,7 +198,7 @@ type msgStream struct {
 	started  bool
 	finished bool // message_stop written; later input is ignored
 	next     int64
-	cur      byte // kind of the open text ('t') or thinking ('k') block, 0 for none
+	cur      byte // kind of the open block: text 't', thinking 'k', tool_use 'u'; 0 for none
 	curIndex int64
 	tools    []msgTool
 	finish   string // Anthropic stop_reason once a finish_reason arrived
@@ -210,7 +210,6 @@ type msgStream struct {
 type msgTool struct {
 	call  int64 // OpenAI tool call index
 	index int64 // Anthropic block index
-	open  bool
 }
 
 // ResponseStream implements translator.Translator: OpenAI chunks in, Anthropic events
@@ -227,13 +226,13 @@ func (t *MessagesToChat) ResponseStream(dst, chunk []byte, end bool) ([]byte, er
 	}
 	t.rd.Feed(chunk)
 	for ev, ok := t.rd.Next(); ok; ev, ok = t.rd.Next() {
-		dst = t.event(dst, ev.Data)
+		dst = t.event(dst, ev.Data, false)
 	}
 	if !end {
 		return dst, nil
 	}
 	for ev, ok := t.rd.Flush(); ok; ev, ok = t.rd.Flush() {
-		dst = t.event(dst, ev.Data)
+		dst = t.event(dst, ev.Data, true)
 	}
 	if !t.s.finished {
 		if t.s.finish != "" {
@@ -300,23 +299,12 @@ func appendDeltaStart(dst []byte, index int64, typ string) []byte {
 	return append(dst, `",`...)
 }
 
-// closeCur closes the open text or thinking block.
+// closeCur closes the open block. Blocks are sent one after the other, as Claude
+// does: a new block closes the previous one.
 func (t *MessagesToChat) closeCur(dst []byte) []byte {
 	if t.s.cur != 0 {
 		dst = appendBlockStop(dst, t.s.curIndex)
 		t.s.cur = 0
-	}
-	return dst
-}
-
-// closeTools closes the open tool_use blocks. They stay open while calls stream, as
-// some upstreams interleave the arguments of parallel calls.
-func (t *MessagesToChat) closeTools(dst []byte) []byte {
-	for i := range t.s.tools {
-		if t.s.tools[i].open {
-			dst = appendBlockStop(dst, t.s.tools[i].index)
-			t.s.tools[i].open = false
-		}
 	}
 	return dst
 }
@@ -326,7 +314,6 @@ func (t *MessagesToChat) text(dst []byte, kind byte, raw string) []byte {
 	s := &t.s
 	if s.cur != kind {
 		dst = t.closeCur(dst)
-		dst = t.closeTools(dst)
 		s.cur, s.curIndex = kind, s.next
 		s.next++
 		dst = appendEventStart(dst, "content_block_start")
@@ -350,7 +337,9 @@ func (t *MessagesToChat) text(dst []byte, kind byte, raw string) []byte {
 }
 
 // toolCall writes one OpenAI tool-call delta: the first for a call index opens its
-// tool_use block, arguments become input_json_delta.
+// tool_use block, arguments become input_json_delta. Upstreams send the calls one after
+// the other; arguments for a call whose block was already closed (interleaved parallel
+// calls) still go to that block's index, which the SDKs accept.
 func (t *MessagesToChat) toolCall(dst []byte, tc gjson.Result, ordinal int64) []byte {
 	s := &t.s
 	var idx, id, fn gjson.Result
@@ -391,8 +380,9 @@ func (t *MessagesToChat) toolCall(dst []byte, tc gjson.Result, ordinal int64) []
 			return dst
 		}
 		dst = t.closeCur(dst)
-		s.tools = append(s.tools, msgTool{call: call, index: s.next, open: true})
+		s.tools = append(s.tools, msgTool{call: call, index: s.next})
 		tool = &s.tools[len(s.tools)-1]
+		s.cur, s.curIndex = 'u', s.next
 		s.next++
 		dst = appendEventStart(dst, "content_block_start")
 		dst = append(dst, `{"type":"content_block_start","index":`...)
@@ -425,7 +415,6 @@ func (t *MessagesToChat) done(dst []byte) []byte {
 		dst = t.start(dst, gjson.Result{}, gjson.Result{})
 	}
 	dst = t.closeCur(dst)
-	dst = t.closeTools(dst)
 	if s.finish == "" {
 		s.finish = "end_turn"
 	}
@@ -441,8 +430,9 @@ func (t *MessagesToChat) done(dst []byte) []byte {
 	return dst
 }
 
-// event converts one OpenAI chunk.
-func (t *MessagesToChat) event(dst, data []byte) []byte {
+// event converts one OpenAI chunk. At EOF a chunk that is no valid JSON is the
+// remnant of a cut stream and is dropped; the stream then ends as cut.
+func (t *MessagesToChat) event(dst, data []byte, atEOF bool) []byte {
 	s := &t.s
 	if s.finished || len(data) == 0 {
 		return dst
@@ -451,6 +441,9 @@ func (t *MessagesToChat) event(dst, data []byte) []byte {
 		return t.done(dst)
 	}
 	if !gjson.ValidBytes(data) {
+		if atEOF {
+			return dst
+		}
 		return t.streamError(dst, "upstream sent an event that is not valid JSON", "api_error")
 	}
 	var id, model, choices, usage, errObj gjson.Result
@@ -527,7 +520,6 @@ func (t *MessagesToChat) event(dst, data []byte) []byte {
 			s.finish = stopReason(finish.Str)
 			// Blocks end with the choice; usage may still follow before [DONE].
 			dst = t.closeCur(dst)
-			dst = t.closeTools(dst)
 		}
 		return false
 	})
