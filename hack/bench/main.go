@@ -44,15 +44,15 @@ type plugin struct {
 
 // result is one plugin's figures on one case.
 type result struct {
-	na              string // why the case could not run ("" when it ran)
-	wrong           string // the plugin's output failed the check (figures still shown)
-	in              *input
-	vm              *wasmhost.VM
-	n               int // exchanges so far
-	perRun          int
-	runs            []float64 // µs per exchange, one per run
-	us              float64   // median of runs
-	memWarm, memEnd uint32
+	na                       string // why the case could not run ("" when it ran)
+	wrong                    string // the plugin's output failed the check (figures still shown)
+	in                       *input
+	vm                       *wasmhost.VM
+	n                        int // exchanges so far
+	perRun                   int
+	runs                     []float64 // µs per exchange, one per run
+	us                       float64   // median of runs
+	memWarm, memHalf, memEnd uint32    // after warm-up, half-way and at the end of the memory run
 }
 
 type pluginFlags []string
@@ -79,6 +79,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "seed of the random stream cuts")
 	casesRE := flag.String("cases", "", "only cases whose name matches this regexp")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (host side) to this file")
+	guestN := flag.Int("guest-profile", 0, "instead of benchmarking, time every guest function call over `n` exchanges of each selected case (first -plugin) and print the top functions")
 	flag.Parse()
 
 	s := settings{runs: 7, warmup: 300, memExchanges: 10000, runTime: 60 * time.Millisecond, events: *events, seed: *seed, startRepeats: 5}
@@ -133,6 +134,10 @@ func main() {
 	}
 
 	ctx := context.Background()
+	if *guestN > 0 {
+		guestProfile(ctx, ps, cases, s, *guestN)
+		return
+	}
 	started := time.Now()
 	for _, p := range ps {
 		loadPlugin(ctx, p, s)
@@ -349,6 +354,9 @@ func runCase(ctx context.Context, ps []*plugin, c *benchCase, s settings) []*res
 	}
 	for r := range live {
 		for ; r.n < s.memExchanges; r.n++ {
+			if r.n == s.memExchanges/2 {
+				r.memHalf = r.vm.MemorySize()
+			}
 			if err := exchange(r.vm, r.in); err != nil {
 				fail(r, err)
 				break
@@ -358,6 +366,9 @@ func runCase(ctx context.Context, ps []*plugin, c *benchCase, s settings) []*res
 			continue
 		}
 		r.memEnd = r.vm.MemorySize()
+		if r.memHalf == 0 {
+			r.memHalf = r.memWarm
+		}
 		r.us = median(r.runs)
 		r.vm.Close(ctx)
 		r.vm = nil

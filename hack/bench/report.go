@@ -117,7 +117,7 @@ func report(w io.Writer, ps []*plugin, cases []*benchCase, results map[*benchCas
 	fmt.Fprintln(w)
 
 	// Memory.
-	fmt.Fprintf(w, "## Guest memory (MiB: after warm-up → after %d exchanges)\n\n| case | floor |", s.memExchanges)
+	fmt.Fprintf(w, "## Guest memory (MiB after %d warm-up → %d → %d exchanges)\n\n| case | floor |", s.warmup, s.memExchanges/2, s.memExchanges)
 	for _, p := range ps[1:] {
 		fmt.Fprintf(w, " %s | ×floor |", p.name)
 	}
@@ -169,6 +169,12 @@ func report(w io.Writer, ps []*plugin, cases []*benchCase, results map[*benchCas
 				func(r, fr *result) (string, bool) {
 					e := r.us / float64(r.in.events)
 					return fmt.Sprintf("%.2f", e), e < targetConvertedEventUS
+				})
+		}},
+		{"memory: no growth in the second half of the memory run", func(p *plugin, i int) string {
+			return checkCases(cases, results, i, func(*benchCase) bool { return true },
+				func(r, fr *result) (string, bool) {
+					return fmt.Sprintf("+%.2f MiB", float64(r.memEnd-r.memHalf)/(1<<20)), r.memEnd == r.memHalf
 				})
 		}},
 		{"memory: no growth after warm-up", func(p *plugin, i int) string {
@@ -269,5 +275,5 @@ func memCell(r *result) string {
 	if r.na != "" {
 		return "n/a"
 	}
-	return mib(r.memWarm) + " → " + mib(r.memEnd)
+	return mib(r.memWarm) + " → " + mib(r.memHalf) + " → " + mib(r.memEnd)
 }
