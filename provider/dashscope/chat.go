@@ -26,6 +26,7 @@ type Chat struct {
 	stream  bool
 	mm      bool // multimodal-generation
 	buf     []byte
+	resp    []byte // the converted answer; separate so the converted request stays valid
 	created int64
 
 	// response stream state
@@ -45,7 +46,7 @@ func NewChat(o Options) *Chat { return &Chat{o: o} }
 
 var errNoMessages = errors.New("messages: required, a non-empty array")
 
-// passthroughParams are OpenAI request fields DashScope has no use for; every other
+// dropParam reports the OpenAI request fields DashScope has no use for; every other
 // unknown field is kept as a parameter, so DashScope extensions (top_k,
 // enable_thinking, thinking_budget, search_options, ...) reach it.
 func dropParam(k string) bool {
@@ -394,7 +395,7 @@ func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
 		return appendError(nil, status, body), nil
 	}
 	t.stamp()
-	out := append(t.buf[:0], `{"id":`...)
+	out := append(t.resp[:0], `{"id":`...)
 	out = translator.AppendString(out, root.Get("request_id").String())
 	out = append(out, `,"object":"chat.completion","created":`...)
 	out = translator.AppendInt(out, t.created)
@@ -423,7 +424,7 @@ func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
 	out = append(out, `],"usage":`...)
 	out = appendUsage(out, root.Get("usage"), &t.usage)
 	out = append(out, '}')
-	t.buf = out
+	t.resp = out
 	return out, nil
 }
 

@@ -21,6 +21,7 @@ type Embeddings struct {
 	base64 bool
 	usage  translator.Usage
 	buf    []byte
+	resp   []byte // the converted answer; separate so the converted request stays valid
 	jsonAnswer
 }
 
@@ -102,7 +103,7 @@ func (t *Embeddings) ResponseBody(status int, body []byte) ([]byte, error) {
 		return appendError(nil, status, body), nil
 	}
 	root := gjson.ParseBytes(body)
-	out := append(t.buf[:0], `{"object":"list","data":[`...)
+	out := append(t.resp[:0], `{"object":"list","data":[`...)
 	i := 0
 	root.Get("output.embeddings").ForEach(func(_, e gjson.Result) bool {
 		if i > 0 {
@@ -134,7 +135,7 @@ func (t *Embeddings) ResponseBody(status int, body []byte) ([]byte, error) {
 	out = translator.AppendInt(out, t.usage.TotalTokens)
 	out = append(out, "}}"...)
 	t.usage.PromptTokens = t.usage.TotalTokens
-	t.buf = out
+	t.resp = out
 	return out, nil
 }
 

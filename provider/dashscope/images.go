@@ -42,6 +42,7 @@ type Images struct {
 	model string
 	usage translator.Usage
 	buf   []byte
+	resp  []byte // the converted answer; separate so the converted request stays valid
 	jsonAnswer
 }
 
@@ -231,7 +232,7 @@ func (t *Images) ResponseBody(status int, body []byte) ([]byte, error) {
 	}
 	root := gjson.ParseBytes(body)
 	output := root.Get("output")
-	out := append(t.buf[:0], `{"created":`...)
+	out := append(t.resp[:0], `{"created":`...)
 	out = translator.AppendInt(out, t.o.now())
 	out = append(out, `,"data":[`...)
 	n := 0
@@ -287,7 +288,7 @@ func (t *Images) ResponseBody(status int, body []byte) ([]byte, error) {
 		out = append(out, '}')
 	}
 	out = append(out, '}')
-	t.buf = out
+	t.resp = out
 	return out, nil
 }
 

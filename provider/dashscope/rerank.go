@@ -17,6 +17,7 @@ type Rerank struct {
 	model string
 	usage translator.Usage
 	buf   []byte
+	resp  []byte // the converted answer; separate so the converted request stays valid
 	jsonAnswer
 }
 
@@ -87,7 +88,7 @@ func (t *Rerank) ResponseBody(status int, body []byte) ([]byte, error) {
 		return appendError(nil, status, body), nil
 	}
 	root := gjson.ParseBytes(body)
-	out := append(t.buf[:0], `{"id":`...)
+	out := append(t.resp[:0], `{"id":`...)
 	out = translator.AppendString(out, root.Get("request_id").String())
 	out = append(out, `,"model":`...)
 	out = translator.AppendString(out, t.model)
@@ -122,7 +123,7 @@ func (t *Rerank) ResponseBody(status int, body []byte) ([]byte, error) {
 	out = append(out, `,"total_tokens":`...)
 	out = translator.AppendInt(out, t.usage.TotalTokens)
 	out = append(out, "}}"...)
-	t.buf = out
+	t.resp = out
 	return out, nil
 }
 
