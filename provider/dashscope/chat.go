@@ -395,6 +395,9 @@ func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
 		return appendError(nil, status, body), nil
 	}
 	t.stamp()
+	if cap(t.resp) < len(body)+512 {
+		t.resp = make([]byte, 0, len(body)+512) // one allocation: answers grow little
+	}
 	out := append(t.resp[:0], `{"id":`...)
 	out = translator.AppendString(out, root.Get("request_id").String())
 	out = append(out, `,"object":"chat.completion","created":`...)
