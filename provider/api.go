@@ -46,7 +46,7 @@ const (
 	APIAnthropicMessages   API = "anthropic/v1/messages"
 	APICohereRerank        API = "cohere/v1/rerank"
 	APIQwenRerank          API = "qwen/v1/rerank"
-	APIQwenAsyncAIGC       API = "qwen/v1/services/aigc"
+	APIQwenAsyncAIGC       API = "qwen/v1/services/aigc" // any DashScope native service route
 	APIQwenAsyncTask       API = "qwen/v1/tasks"
 	APIGeminiGenerate      API = "gemini/v1beta/generatecontent"
 	APIGeminiStreamGenerat API = "gemini/v1beta/streamgeneratecontent"
@@ -168,10 +168,6 @@ func Classify(path string) (api API, ok bool) {
 		path = path[:i]
 	}
 	path = strings.TrimRight(path, "/")
-	// DashScope async AIGC routes: /api/v1/services/aigc/<group>/<task>/...
-	if i := strings.Index(path, "/api/v1/services/aigc/"); i >= 0 && len(path) > i+len("/api/v1/services/aigc/") {
-		return APIQwenAsyncAIGC, true
-	}
 	// Gemini: /v1beta/models/{model}:generateContent and :streamGenerateContent.
 	if c := strings.LastIndexByte(path, ':'); c >= 0 && strings.Contains(path, "/models/") {
 		switch path[c+1:] {
@@ -185,6 +181,11 @@ func Classify(path string) (api API, ok bool) {
 		if matchSuffix(path, pathRules[i].segments) {
 			return pathRules[i].api, true
 		}
+	}
+	// Other DashScope native services (/api/v1/services/aigc/<group>/<task>,
+	// /api/v1/services/embeddings/...): passed through by providers that serve them.
+	if i := strings.Index(path, "/api/v1/services/"); i >= 0 && strings.Count(path[i+len("/api/v1/services/"):], "/") >= 1 {
+		return APIQwenAsyncAIGC, true
 	}
 	return "", false
 }

@@ -111,6 +111,8 @@ func TestClassify(t *testing.T) {
 		{"/api/v1/services/aigc/text-generation/generation", APIQwenAsyncAIGC},
 		{"/api/v1/tasks/abc", APIQwenAsyncTask},
 		{"/api/v1/services/rerank/text-rerank/text-rerank", APIQwenRerank},
+		{"/api/v1/services/embeddings/text-embedding/text-embedding", APIQwenAsyncAIGC},
+		{"/api/v1/services/aigc", ""},
 		{"/", ""},
 		{"/v1", ""},
 		{"/v1/chat", ""},

@@ -168,7 +168,8 @@ func (r *Request) Token() string { return r.token }
 // NeedsBody reports whether the plugin must read the request body (to map the model,
 // apply settings or convert) before the request may leave.
 func (r *Request) NeedsBody() bool {
-	return r.API.HasJSONBody() && (!r.Config.Original || len(r.Config.CustomSettings) > 0 || r.Config.FirstByteTimeout > 0)
+	return (r.API.HasJSONBody() || r.translator != nil) &&
+		(!r.Config.Original || len(r.Config.CustomSettings) > 0 || r.Config.FirstByteTimeout > 0)
 }
 
 // RewriteRequestHeaders turns the client's headers into the upstream's: authority,
@@ -200,6 +201,10 @@ func (r *Request) RewriteRequestHeaders(h Headers) {
 // first-byte timeout, accept) are set on h.
 func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 	if !gjson.ValidBytes(body) {
+		if strings.HasPrefix(h.Get("content-type"), "multipart/") {
+			return nil, errorf(400, "unsupported_multipart", "provider type "+strconv.Quote(r.Config.Type)+
+				" needs a JSON body here: send JSON with image URLs or data URLs instead of a multipart upload")
+		}
 		return nil, errorf(400, "invalid_json", "request body is not valid JSON")
 	}
 	c := r.Config
