@@ -124,7 +124,7 @@ func NewRequest(c *Config, path string) (*Request, *Error) {
 	return r, nil
 }
 
-// anthropicBridge is set by the anthropic wiring (anthropic.go): it returns the
+// anthropicBridge is set by the anthropic wiring (anthropic_bridge.go): it returns the
 // Anthropic-client → OpenAI-provider converter when r needs it.
 var anthropicBridge = func(c *Config, r *Request) translator.Translator { return nil }
 
