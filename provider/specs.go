@@ -12,7 +12,7 @@ func init() {
 	chatEmbed := []API{APIChatCompletion, APIEmbeddings}
 	for typ, s := range map[string]*Spec{
 		"openai":      {Host: "api.openai.com", Paths: fullOpenAIPaths("/v1"), Setup: setupOpenAICustomURL},
-		"moonshot":    {Host: "api.moonshot.cn", Paths: openAIPaths("/v1", APIChatCompletion, APIModels, APIAnthropicMessages)},
+		"moonshot":    {Host: "api.moonshot.cn", Paths: merge(openAIPaths("/v1", APIChatCompletion, APIModels, APIFiles), map[API]string{APIAnthropicMessages: "/anthropic/v1/messages"})},
 		"baichuan":    {Host: "api.baichuan-ai.com", Paths: openAIPaths("/v1", chatEmbed...)},
 		"yi":          {Host: "api.lingyiwanwu.com", Paths: openAIPaths("/v1", APIChatCompletion, APIModels)},
 		"zhipuai":     {Host: "open.bigmodel.cn", Paths: merge(openAIPaths("/api/paas/v4", APIChatCompletion, APIEmbeddings, APIImageGeneration), map[API]string{APIAnthropicMessages: "/api/anthropic/v1/messages"})},
