@@ -215,6 +215,12 @@ func TestRequestHeaderRules(t *testing.T) {
 			map[string]string{":path": "/v1/files/file-abc/content?x=1"}},
 		{"protocol original keeps path", `{"type":"openai","protocol":"original","apiTokens":["k"]}`, "/v1/chat/completions", `{"model":"m","messages":[]}`,
 			map[string]string{":path": "/v1/chat/completions", "authorization": "Bearer k"}},
+		{"moonshot native anthropic route", `{"type":"moonshot","apiTokens":["k"]}`, "/v1/messages", `{"model":"kimi-k2","max_tokens":5,"messages":[]}`,
+			map[string]string{":path": "/anthropic/v1/messages", ":authority": "api.moonshot.cn"}},
+		{"zhipuai native anthropic route", `{"type":"zhipuai","apiTokens":["k"]}`, "/v1/messages", `{"model":"glm-4.6","max_tokens":5,"messages":[]}`,
+			map[string]string{":path": "/api/anthropic/v1/messages"}},
+		{"deepseek native anthropic route", `{"type":"deepseek","apiTokens":["k"]}`, "/v1/messages", `{"model":"deepseek-chat","max_tokens":5,"messages":[]}`,
+			map[string]string{":path": "/anthropic/v1/messages"}},
 		{"no token, no auth header", `{"type":"ollama","ollamaServerHost":"o"}`, "/v1/chat/completions", `{"model":"m","messages":[]}`,
 			map[string]string{"authorization": ""}},
 	}
