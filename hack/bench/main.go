@@ -52,6 +52,7 @@ type result struct {
 	perRun                   int
 	runs                     []float64 // µs per exchange, one per run
 	us                       float64   // median of runs
+	memStart                 uint32    // after configure, before any exchange
 	memWarm, memHalf, memEnd uint32    // after warm-up, half-way and at the end of the memory run
 }
 
@@ -82,7 +83,7 @@ func main() {
 	guestN := flag.Int("guest-profile", 0, "instead of benchmarking, time every guest function call over `n` exchanges of each selected case (first -plugin) and print the top functions")
 	flag.Parse()
 
-	s := settings{runs: 7, warmup: 300, memExchanges: 10000, runTime: 60 * time.Millisecond, events: *events, seed: *seed, startRepeats: 5}
+	s := settings{runs: 7, warmup: 300, memExchanges: 10000, runTime: 60 * time.Millisecond, events: *events, seed: *seed, startRepeats: 9}
 	if *quick {
 		s = settings{runs: 3, warmup: 50, memExchanges: 1000, runTime: 20 * time.Millisecond, events: *events, seed: *seed, startRepeats: 1}
 	}
@@ -178,15 +179,18 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func medianDur(ds []time.Duration) time.Duration {
-	xs := make([]float64, len(ds))
-	for i, d := range ds {
-		xs[i] = float64(d)
+// minDur is the least of ds: start-up steps run few times, and the fastest is the one a
+// busy shared machine disturbed least.
+func minDur(ds []time.Duration) time.Duration {
+	m := ds[0]
+	for _, d := range ds[1:] {
+		m = min(m, d)
 	}
-	return time.Duration(median(xs))
+	return m
 }
 
-// loadPlugin reads and compiles the plugin and measures its start-up: compile (module
+// loadPlugin reads and compiles the plugin and measures its start-up (the minimum over
+// the repeats): compile (module
 // compilation), instantiate (a VM with an empty configuration: instantiation,
 // _initialize, proxy_on_vm_start and a configure that has nothing to parse or rejects the
 // empty configuration at once) and configure (a VM with the OpenAI configuration, minus
@@ -199,7 +203,7 @@ func loadPlugin(ctx context.Context, p *plugin, s settings) {
 	}
 	p.size = len(wasm)
 	var compiles []time.Duration
-	for i := 0; i < max(1, s.startRepeats/2); i++ {
+	for i := 0; i < min(3, s.startRepeats); i++ {
 		runtime.GC()
 		t0 := time.Now()
 		h, err := wasmhost.Load(ctx, wasm, wasmhost.Options{PluginName: "ai-proxy"})
@@ -213,7 +217,7 @@ func loadPlugin(ctx context.Context, p *plugin, s settings) {
 		}
 		p.host = h
 	}
-	p.compile = medianDur(compiles)
+	p.compile = minDur(compiles)
 
 	var inst, conf []time.Duration
 	for i := 0; i < s.startRepeats; i++ {
@@ -234,8 +238,8 @@ func loadPlugin(ctx context.Context, p *plugin, s settings) {
 		}
 		vm.Close(ctx)
 	}
-	p.instantiate = medianDur(inst)
-	p.configure = max(0, medianDur(conf)-p.instantiate)
+	p.instantiate = minDur(inst)
+	p.configure = max(0, minDur(conf)-p.instantiate)
 }
 
 func firstLine(s string) string {
@@ -266,6 +270,7 @@ func runCase(ctx context.Context, ps []*plugin, c *benchCase, s settings) []*res
 			continue
 		}
 		r.vm = vm
+		r.memStart = vm.MemorySize()
 		in, err := prepare(ctx, vm, c, s.events, s.seed)
 		r.n = 1
 		var na errNA
@@ -302,7 +307,7 @@ func runCase(ctx context.Context, ps []*plugin, c *benchCase, s settings) []*res
 			rs[i].na = "floor start failed: " + firstLine(err.Error())
 			continue
 		}
-		rs[i].vm, rs[i].in = vm, primary
+		rs[i].vm, rs[i].in, rs[i].memStart = vm, primary, vm.MemorySize()
 	}
 
 	live := func(yield func(*result) bool) {

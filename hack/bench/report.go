@@ -50,7 +50,7 @@ func report(w io.Writer, ps []*plugin, cases []*benchCase, results map[*benchCas
 		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, s.runs, s.warmup, s.memExchanges, s.events, took.Round(time.Second))
 
 	// Start-up.
-	fmt.Fprintf(w, "## Start-up\n\n| | floor |")
+	fmt.Fprintf(w, "## Start-up (fastest of %d; configure = a VM with the openai config minus one with {})\n\n| | floor |", s.startRepeats)
 	for _, p := range ps[1:] {
 		fmt.Fprintf(w, " %s | ×floor |", p.name)
 	}
@@ -117,7 +117,7 @@ func report(w io.Writer, ps []*plugin, cases []*benchCase, results map[*benchCas
 	fmt.Fprintln(w)
 
 	// Memory.
-	fmt.Fprintf(w, "## Guest memory (MiB after %d warm-up → %d → %d exchanges)\n\n| case | floor |", s.warmup, s.memExchanges/2, s.memExchanges)
+	fmt.Fprintf(w, "## Guest memory (MiB at start → after %d warm-up → %d → %d exchanges)\n\n| case | floor |", s.warmup, s.memExchanges/2, s.memExchanges)
 	for _, p := range ps[1:] {
 		fmt.Fprintf(w, " %s | ×floor |", p.name)
 	}
@@ -275,5 +275,5 @@ func memCell(r *result) string {
 	if r.na != "" {
 		return "n/a"
 	}
-	return mib(r.memWarm) + " → " + mib(r.memHalf) + " → " + mib(r.memEnd)
+	return mib(r.memStart) + " → " + mib(r.memWarm) + " → " + mib(r.memHalf) + " → " + mib(r.memEnd)
 }
