@@ -315,7 +315,14 @@ func (g *Gateway) httpCall(ctx context.Context, c *wasmhost.HTTPCall) (*wasmhost
 	return &wasmhost.HTTPCallResponse{Headers: responseHeaders(resp.StatusCode, resp.Header), Body: body}, nil
 }
 
-// hop-by-hop headers never cross a proxy; the x-envoy ones are consumed by the router.
+// hopHeaders never cross a proxy.
+var hopHeaders = map[string]bool{
+	"connection": true, "keep-alive": true, "proxy-connection": true, "transfer-encoding": true,
+	"upgrade": true, "te": true, "trailer": true,
+}
+
+// dropHeaders are not copied onto a request or response: hop-by-hop ones, the length
+// (recomputed), and the x-envoy ones the router consumes.
 var dropHeaders = map[string]bool{
 	"connection": true, "keep-alive": true, "proxy-connection": true, "transfer-encoding": true,
 	"upgrade": true, "te": true, "trailer": true, "content-length": true,
@@ -335,14 +342,8 @@ func responseHeaders(status int, h http.Header) wasmhost.Headers {
 	out := wasmhost.Headers{{":status", strconv.Itoa(status)}}
 	for k, vs := range h {
 		lk := strings.ToLower(k)
-		if lk == "content-length" {
-			// Kept for the plugin to see (and remove if it changes the body).
-			for _, v := range vs {
-				out = append(out, [2]string{lk, v})
-			}
-			continue
-		}
-		if dropHeaders[lk] {
+		// content-length stays for the plugin to see (and remove if it changes the body).
+		if hopHeaders[lk] {
 			continue
 		}
 		for _, v := range vs {

@@ -57,7 +57,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (int, string) {
 	hdrs := wasmhost.Headers{{":method", r.Method}, {":path", r.URL.RequestURI()}, {":authority", r.Host}, {":scheme", "http"}}
 	for k, vs := range r.Header {
 		lk := strings.ToLower(k)
-		if dropHeaders[lk] && lk != "content-length" {
+		if hopHeaders[lk] {
 			continue
 		}
 		for _, v := range vs {
