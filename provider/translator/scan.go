@@ -1,0 +1,398 @@
+package translator
+
+import (
+	"math/bits"
+	"strconv"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Scan reads the members of one JSON object (or the elements of one array) in a single
+// pass, for converters that pick a few fields per event: every Next yields one key and
+// the raw text of its value, and checks the syntax on the way with the rules of
+// gjson.Valid, so a caller that reads to the end needs no separate validation pass.
+// Nothing is allocated (except Key for a key holding escapes). Values stay raw JSON:
+// a string value is copied to JSON output as it is, escapes included.
+//
+//	s := translator.NewScan(event)
+//	for s.Next() {
+//		switch s.Key() {
+//		case "type":
+//			typ = s.Value()
+//		}
+//	}
+//	if !s.Valid() { /* malformed: report it, keep the output well-formed */ }
+//
+// A value seen before the scan found an error is well-formed JSON text, but only Valid
+// after the last Next says the whole text was. Descend into an object or array value
+// with another Scan over Value().
+type Scan struct {
+	src     string
+	pos     int  // next byte to read
+	end     byte // '}' or ']' closing the container; 0 once the scan is over
+	started bool // a member was read (a ',' comes next)
+	bad     bool
+	keyEsc  bool
+	key     string // raw key, quotes excluded
+	val     string
+}
+
+// NewScan starts a scan of src. For a JSON text that is no object or array, Next
+// yields nothing and Valid reports whether it is a valid JSON value.
+func NewScan(src string) Scan {
+	s := Scan{src: src}
+	i := skipSpace(src, 0)
+	switch {
+	case i == len(src):
+		s.bad = true
+	case src[i] == '{':
+		s.end, s.pos = '}', i+1
+	case src[i] == '[':
+		s.end, s.pos = ']', i+1
+	default:
+		j, ok := skipValue(src, i)
+		s.bad = !ok || skipSpace(src, j) != len(src)
+	}
+	return s
+}
+
+// Next reads the next member (element) and reports whether there is one. It returns
+// false at the end of the container and at the first syntax error.
+func (s *Scan) Next() bool {
+	if s.end == 0 {
+		return false
+	}
+	src := s.src
+	i := skipSpace(src, s.pos)
+	if i < len(src) && src[i] == s.end {
+		return s.finish(i + 1)
+	}
+	if s.started {
+		if i == len(src) || src[i] != ',' {
+			return s.fail()
+		}
+		i = skipSpace(src, i+1)
+	}
+	s.started = true
+	if s.end == '}' {
+		if i == len(src) || src[i] != '"' {
+			return s.fail()
+		}
+		j, esc, ok := skipString(src, i+1)
+		if !ok {
+			return s.fail()
+		}
+		s.key, s.keyEsc = src[i+1:j-1], esc
+		i = skipSpace(src, j)
+		if i == len(src) || src[i] != ':' {
+			return s.fail()
+		}
+		i = skipSpace(src, i+1)
+	}
+	j, ok := skipValue(src, i)
+	if !ok {
+		return s.fail()
+	}
+	s.val, s.pos = src[i:j], j
+	return true
+}
+
+// Key is the current member's key, unescaped; "" for array elements.
+func (s *Scan) Key() string {
+	if s.keyEsc {
+		return unescape(s.key)
+	}
+	return s.key
+}
+
+// Value is the current member's value as raw JSON text: `"a\nb"`, `12`, `{...}`, `null`.
+func (s *Scan) Value() string { return s.val }
+
+// Valid reports whether the text read so far is valid JSON; after Next returned false,
+// whether the whole text is.
+func (s *Scan) Valid() bool { return !s.bad }
+
+func (s *Scan) finish(i int) bool {
+	s.end, s.key, s.val = 0, "", ""
+	s.bad = skipSpace(s.src, i) != len(s.src)
+	return false
+}
+
+func (s *Scan) fail() bool {
+	s.end, s.bad, s.key, s.val = 0, true, "", ""
+	return false
+}
+
+// Str returns the text of a raw JSON string value, unescaped, and "" for any other
+// value (as gjson's Result.Str). It allocates only when raw holds escapes.
+func Str(raw string) string {
+	if len(raw) < 2 || raw[0] != '"' {
+		return ""
+	}
+	body := raw[1 : len(raw)-1]
+	for i := 0; i < len(body); i++ {
+		if body[i] == '\\' {
+			return unescape(body)
+		}
+	}
+	return body
+}
+
+// Int returns the integer a raw JSON number holds, parsed without going through
+// float64; other values give 0 and ok false (then gjson's Result.Int tells what gjson
+// makes of them: fractions, exponents, strings, true).
+func Int(raw string) (n int64, ok bool) {
+	i, neg := 0, false
+	if len(raw) > 0 && raw[0] == '-' {
+		i, neg = 1, true
+	}
+	if i == len(raw) || len(raw)-i > 18 { // 18 digits cannot overflow int64
+		return 0, false
+	}
+	for ; i < len(raw); i++ {
+		c := raw[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(c)
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+func skipSpace(src string, i int) int {
+	for i < len(src) && (src[i] == ' ' || src[i] == '\n' || src[i] == '\r' || src[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value starting at src[i] (no leading space).
+func skipValue(src string, i int) (int, bool) {
+	if i >= len(src) {
+		return i, false
+	}
+	switch c := src[i]; c {
+	case '"':
+		j, _, ok := skipString(src, i+1)
+		return j, ok
+	case '{':
+		return skipContainer(src, i+1, '}')
+	case '[':
+		return skipContainer(src, i+1, ']')
+	case 't':
+		return i + 4, len(src)-i >= 4 && src[i:i+4] == "true"
+	case 'f':
+		return i + 5, len(src)-i >= 5 && src[i:i+5] == "false"
+	case 'n':
+		return i + 4, len(src)-i >= 4 && src[i:i+4] == "null"
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return skipNumber(src, i)
+	}
+	return i, false
+}
+
+// skipContainer returns the end of the object (end '}') or array (end ']') whose
+// first byte after the bracket is src[i].
+func skipContainer(src string, i int, end byte) (int, bool) {
+	i = skipSpace(src, i)
+	if i < len(src) && src[i] == end {
+		return i + 1, true
+	}
+	for {
+		if end == '}' {
+			if i == len(src) || src[i] != '"' {
+				return i, false
+			}
+			j, _, ok := skipString(src, i+1)
+			if !ok {
+				return j, false
+			}
+			i = skipSpace(src, j)
+			if i == len(src) || src[i] != ':' {
+				return i, false
+			}
+			i = skipSpace(src, i+1)
+		}
+		j, ok := skipValue(src, i)
+		if !ok {
+			return j, false
+		}
+		i = skipSpace(src, j)
+		if i == len(src) {
+			return i, false
+		}
+		switch src[i] {
+		case end:
+			return i + 1, true
+		case ',':
+			i = skipSpace(src, i+1)
+		default:
+			return i, false
+		}
+	}
+}
+
+// skipString returns the end of the string whose body starts at src[i] (after the
+// opening quote), and whether it holds escapes. Control characters are errors; UTF-8
+// is not checked (as gjson.Valid).
+func skipString(src string, i int) (end int, esc, ok bool) {
+	for {
+		// Find the next quote, backslash or control character 8 bytes at a time.
+		for {
+			if len(src)-i < 8 {
+				for i < len(src) && src[i] >= ' ' && src[i] != '"' && src[i] != '\\' {
+					i++
+				}
+				break
+			}
+			if m := special8(load8(src, i)); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i == len(src) {
+			return i, esc, false
+		}
+		switch src[i] {
+		case '"':
+			return i + 1, esc, true
+		case '\\':
+			esc = true
+			i++
+			if i == len(src) {
+				return i, esc, false
+			}
+			switch src[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if len(src)-i <= 4 || !isHex(src[i+1]) || !isHex(src[i+2]) || !isHex(src[i+3]) || !isHex(src[i+4]) {
+					return i, esc, false
+				}
+				i += 4
+			default:
+				return i, esc, false
+			}
+			i++
+		default: // a control character
+			return i, esc, false
+		}
+	}
+}
+
+// load8 reads src[i:i+8] as one little-endian word; the caller checks the bounds.
+func load8(src string, i int) uint64 {
+	return *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.StringData(src)), i))
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// special8 marks the bytes of w that are a quote, a backslash or a control character
+// with their high bit (SWAR "has a byte < n" and "has a zero byte"). Only the lowest
+// mark is exact, which is all skipString needs.
+func special8(w uint64) uint64 {
+	ctl := (w - ones*0x20) &^ w
+	q := w ^ ones*'"'
+	q = (q - ones) &^ q
+	bs := w ^ ones*'\\'
+	bs = (bs - ones) &^ bs
+	return (ctl | q | bs) & highs
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// skipNumber returns the end of the number starting at src[i], with JSON's grammar.
+func skipNumber(src string, i int) (int, bool) {
+	if src[i] == '-' {
+		i++
+	}
+	ok := true
+	if i < len(src) && src[i] == '0' {
+		i++
+	} else if i, ok = skipDigits(src, i); !ok {
+		return i, false
+	}
+	if i < len(src) && src[i] == '.' {
+		if i, ok = skipDigits(src, i+1); !ok {
+			return i, false
+		}
+	}
+	if i < len(src) && (src[i] == 'e' || src[i] == 'E') {
+		i++
+		if i < len(src) && (src[i] == '+' || src[i] == '-') {
+			i++
+		}
+		return skipDigits(src, i)
+	}
+	return i, true
+}
+
+// skipDigits skips one or more digits.
+func skipDigits(src string, i int) (int, bool) {
+	if i == len(src) || src[i] < '0' || src[i] > '9' {
+		return i, false
+	}
+	for i < len(src) && src[i] >= '0' && src[i] <= '9' {
+		i++
+	}
+	return i, true
+}
+
+// unescape decodes the body of a valid JSON string (quotes excluded). Invalid
+// surrogates become U+FFFD.
+func unescape(body string) string {
+	out := make([]byte, 0, len(body))
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c != '\\' || i+1 == len(body) {
+			out = append(out, c)
+			continue
+		}
+		i++
+		switch body[i] {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, n := hexRune(body[i+1:])
+			i += n
+			if r >= 0xD800 && r < 0xDC00 && len(body)-i > 6 && body[i+1] == '\\' && body[i+2] == 'u' {
+				if r2, n2 := hexRune(body[i+3:]); r2 >= 0xDC00 && r2 < 0xE000 {
+					r = (r-0xD800)<<10 | (r2 - 0xDC00) + 0x10000
+					i += 2 + n2
+				}
+			}
+			out = utf8.AppendRune(out, r) // lone surrogates are not valid runes: U+FFFD
+		default: // '"', '\\', '/'
+			out = append(out, body[i])
+		}
+	}
+	return string(out)
+}
+
+// hexRune reads the 4 hex digits of a \u escape.
+func hexRune(s string) (rune, int) {
+	if len(s) < 4 {
+		return utf8.RuneError, len(s)
+	}
+	n, err := strconv.ParseUint(s[:4], 16, 32)
+	if err != nil {
+		return utf8.RuneError, 4
+	}
+	return rune(n), 4
+}
