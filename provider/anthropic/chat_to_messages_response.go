@@ -2,10 +2,10 @@ package anthropic
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/ai-proxy/ai-proxy/provider/sse"
 	"github.com/ai-proxy/ai-proxy/provider/translator"
-	"github.com/tidwall/gjson"
 )
 
 var errAnswerNotJSON = errors.New("upstream answer is not valid JSON")
@@ -15,24 +15,25 @@ type claudeUsage struct {
 	input, output, cacheRead, cacheCreation int64
 }
 
-// read overwrites the counts the object holds; Anthropic's counts are cumulative.
-func (u *claudeUsage) read(v gjson.Result) {
-	v.ForEach(func(k, n gjson.Result) bool {
-		if n.Type != gjson.Number {
-			return true
+// read overwrites the counts the raw object v holds; Anthropic's counts are cumulative.
+func (u *claudeUsage) read(v string) {
+	s := translator.NewScan(v)
+	for s.Next() {
+		n := s.Value()
+		if !isNum(n) {
+			continue
 		}
-		switch k.Str {
+		switch s.Key() {
 		case "input_tokens":
-			u.input = n.Int()
+			u.input = rawInt(n)
 		case "output_tokens":
-			u.output = n.Int()
+			u.output = rawInt(n)
 		case "cache_read_input_tokens":
-			u.cacheRead = n.Int()
+			u.cacheRead = rawInt(n)
 		case "cache_creation_input_tokens":
-			u.cacheCreation = n.Int()
+			u.cacheCreation = rawInt(n)
 		}
-		return true
-	})
+	}
 }
 
 // openAI returns the counts in OpenAI's meaning: prompt tokens include cache reads and
@@ -69,14 +70,11 @@ func (t *ChatToMessages) ResponseBody(status int, body []byte) ([]byte, error) {
 	if !is2xx(status) {
 		return openAIErrorBody(status, body), nil
 	}
-	if !gjson.ValidBytes(body) {
-		return nil, errAnswerNotJSON
-	}
-	root := gjson.Parse(bstr(body))
-	var id, model, content, stop, usage gjson.Result
+	var id, model, content, stop, usage string
 	isError := false
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	sc := translator.NewScan(bstr(body))
+	for sc.Next() {
+		switch v := sc.Value(); sc.Key() {
 		case "id":
 			id = v
 		case "model":
@@ -88,10 +86,12 @@ func (t *ChatToMessages) ResponseBody(status int, body []byte) ([]byte, error) {
 		case "usage":
 			usage = v
 		case "type":
-			isError = v.Str == "error"
+			isError = translator.Str(v) == "error"
 		}
-		return true
-	})
+	}
+	if !sc.Valid() {
+		return nil, errAnswerNotJSON
+	}
 	if isError {
 		return openAIErrorBody(status, body), nil
 	}
@@ -99,10 +99,12 @@ func (t *ChatToMessages) ResponseBody(status int, body []byte) ([]byte, error) {
 	t.text, t.think, t.blocks, t.tools = t.text[:0], t.think[:0], t.blocks[:0], t.tools[:0]
 	var signature string
 	thinkBlocks, redacted, tools := 0, false, 0
-	content.ForEach(func(_, b gjson.Result) bool {
-		var typ, text, thinking, sig, data, bid, name, input gjson.Result
-		b.ForEach(func(k, v gjson.Result) bool {
-			switch k.Str {
+	sc = translator.NewScan(content)
+	for sc.Next() {
+		var typ, text, thinking, sig, data, bid, name, input string
+		b := translator.NewScan(sc.Value())
+		for b.Next() {
+			switch v := b.Value(); b.Key() {
 			case "type":
 				typ = v
 			case "text":
@@ -120,15 +122,14 @@ func (t *ChatToMessages) ResponseBody(status int, body []byte) ([]byte, error) {
 			case "input":
 				input = v
 			}
-			return true
-		})
-		switch typ.Str {
+		}
+		switch translator.Str(typ) {
 		case "text":
-			t.text = appendStringBody(t.text, text.Raw)
+			t.text = appendStringBody(t.text, text)
 		case "thinking":
 			thinkBlocks++
-			t.think = appendStringBody(t.think, thinking.Raw)
-			signature = sig.Raw
+			t.think = appendStringBody(t.think, thinking)
+			signature = sig
 			if len(t.blocks) > 0 {
 				t.blocks = append(t.blocks, ',')
 			}
@@ -144,32 +145,32 @@ func (t *ChatToMessages) ResponseBody(status int, body []byte) ([]byte, error) {
 				t.tools = append(t.tools, ',')
 			}
 			t.tools = append(t.tools, `{"id":`...)
-			t.tools = appendJSONString(t.tools, bid)
+			t.tools = appendJSONStr(t.tools, bid)
 			t.tools = append(t.tools, `,"type":"function","function":{"name":`...)
-			t.tools = appendJSONString(t.tools, name)
+			t.tools = appendJSONStr(t.tools, name)
 			t.tools = append(t.tools, `,"arguments":`...)
-			if input.Exists() {
-				t.tools = translator.AppendString(t.tools, input.Raw)
+			if input != "" {
+				t.tools = translator.AppendString(t.tools, input)
 			} else {
 				t.tools = append(t.tools, `"{}"`...)
 			}
 			t.tools = append(t.tools, "}}"...)
 			tools++
 		}
-		return true
-	})
+	}
 
 	var u claudeUsage
 	u.read(usage)
-	m := model.String()
+	m := rawString(model)
 	if m == "" {
 		m = t.model
 	}
+	m = strings.Clone(m) // kept in Usage after body is gone
 	t.usage = u.openAI(m)
 
 	out := make([]byte, 0, len(t.text)+len(t.think)+len(t.blocks)+len(t.tools)+384)
 	out = append(out, `{"id":`...)
-	out = appendJSONString(out, id)
+	out = appendJSONStr(out, id)
 	out = append(out, `,"object":"chat.completion","created":`...)
 	out = translator.AppendInt(out, t.now())
 	out = append(out, `,"model":`...)
@@ -203,23 +204,23 @@ func (t *ChatToMessages) ResponseBody(status int, body []byte) ([]byte, error) {
 		out = append(out, ']')
 	}
 	out = append(out, `},"finish_reason":"`...)
-	out = append(out, finishReason(stop.Str)...)
+	out = append(out, finishReason(translator.Str(stop))...)
 	out = append(out, `","logprobs":null}],"usage":`...)
 	out = appendOpenAIUsage(out, t.usage)
 	return append(out, '}'), nil
 }
 
-func appendThinkingBlock(dst []byte, thinking, sig gjson.Result) []byte {
+func appendThinkingBlock(dst []byte, thinking, sig string) []byte {
 	dst = append(dst, `{"type":"thinking","thinking":`...)
-	dst = appendJSONString(dst, thinking)
+	dst = appendJSONStr(dst, thinking)
 	dst = append(dst, `,"signature":`...)
-	dst = appendJSONString(dst, sig)
+	dst = appendJSONStr(dst, sig)
 	return append(dst, '}')
 }
 
-func appendRedactedBlock(dst []byte, data gjson.Result) []byte {
+func appendRedactedBlock(dst []byte, data string) []byte {
 	dst = append(dst, `{"type":"redacted_thinking","data":`...)
-	dst = appendJSONString(dst, data)
+	dst = appendJSONStr(dst, data)
 	return append(dst, '}')
 }
 
@@ -317,16 +318,18 @@ func (t *ChatToMessages) done(dst []byte) []byte {
 }
 
 // start builds the chunk prefix from the message's id and model.
-func (t *ChatToMessages) start(id, model gjson.Result) {
+func (t *ChatToMessages) start(id, model string) {
 	s := &t.s
 	s.started = true
-	s.model = model.String()
+	s.model = rawString(model)
 	if s.model == "" {
 		s.model = t.model
+	} else {
+		s.model = strings.Clone(s.model) // the event's bytes are reused
 	}
 	s.head = append(s.head[:0], `{"id":`...)
-	if id.Type == gjson.String {
-		s.head = append(s.head, id.Raw...)
+	if isStr(id) {
+		s.head = append(s.head, id...)
 	} else {
 		s.head = append(s.head, `"chatcmpl-claude"`...)
 	}
@@ -341,7 +344,7 @@ func (t *ChatToMessages) start(id, model gjson.Result) {
 // with endChunk.
 func (t *ChatToMessages) chunk(dst []byte) []byte {
 	if !t.s.started {
-		t.start(gjson.Result{}, gjson.Result{})
+		t.start("", "")
 	}
 	dst = append(dst, "data: "...)
 	return append(dst, t.s.prefix...)
@@ -351,9 +354,9 @@ func endChunk(dst []byte) []byte {
 	return append(dst, ",\"finish_reason\":null}]}\n\n"...)
 }
 
-func (t *ChatToMessages) block(index gjson.Result) *chatBlock {
+func (t *ChatToMessages) block(index int64) *chatBlock {
 	for i := len(t.s.blocks) - 1; i >= 0; i-- {
-		if t.s.blocks[i].index == index.Int() {
+		if t.s.blocks[i].index == index {
 			return &t.s.blocks[i]
 		}
 	}
@@ -366,15 +369,11 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 	if t.s.finished || len(data) == 0 {
 		return dst
 	}
-	if !gjson.ValidBytes(data) {
-		if atEOF {
-			return dst
-		}
-		return t.streamError(dst, "upstream sent an event that is not valid JSON", "server_error")
-	}
-	var typ, index, delta, block, message, usage, errObj gjson.Result
-	gjson.Parse(bstr(data)).ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	// One pass picks the fields and checks the event is JSON.
+	var typ, index, delta, block, message, usage, errObj string
+	sc := translator.NewScan(bstr(data))
+	for sc.Next() {
+		switch v := sc.Value(); sc.Key() {
 		case "type":
 			typ = v
 		case "index":
@@ -390,14 +389,20 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 		case "error":
 			errObj = v
 		}
-		return true
-	})
+	}
+	if !sc.Valid() {
+		if atEOF {
+			return dst
+		}
+		return t.streamError(dst, "upstream sent an event that is not valid JSON", "server_error")
+	}
 	s := &t.s
-	switch typ.Str {
+	switch translator.Str(typ) {
 	case "message_start":
-		var id, model gjson.Result
-		message.ForEach(func(k, v gjson.Result) bool {
-			switch k.Str {
+		var id, model string
+		sc = translator.NewScan(message)
+		for sc.Next() {
+			switch v := sc.Value(); sc.Key() {
 			case "id":
 				id = v
 			case "model":
@@ -405,18 +410,18 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 			case "usage":
 				s.usage.read(v)
 			}
-			return true
-		})
+		}
 		t.start(id, model)
 		dst = t.chunk(dst)
 		dst = append(dst, `{"role":"assistant","content":""}`...)
 		return endChunk(dst)
 
 	case "content_block_start":
-		b := chatBlock{index: index.Int(), kind: 'o'}
-		var btyp, text, thinking, data, id, name, input gjson.Result
-		block.ForEach(func(k, v gjson.Result) bool {
-			switch k.Str {
+		b := chatBlock{index: rawInt(index), kind: 'o'}
+		var btyp, text, thinking, data, id, name, input string
+		sc = translator.NewScan(block)
+		for sc.Next() {
+			switch v := sc.Value(); sc.Key() {
 			case "type":
 				btyp = v
 			case "text":
@@ -432,23 +437,22 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 			case "input":
 				input = v
 			}
-			return true
-		})
-		switch btyp.Str {
+		}
+		switch translator.Str(btyp) {
 		case "text":
 			b.kind = 't'
-			if text.Type == gjson.String && len(text.Raw) > 2 {
+			if isText(text) {
 				dst = t.chunk(dst)
 				dst = append(dst, `{"content":`...)
-				dst = append(dst, text.Raw...)
+				dst = append(dst, text...)
 				dst = endChunk(append(dst, '}'))
 			}
 		case "thinking":
 			b.kind = 'k'
-			if thinking.Type == gjson.String && len(thinking.Raw) > 2 {
+			if isText(thinking) {
 				dst = t.chunk(dst)
 				dst = append(dst, `{"reasoning_content":`...)
-				dst = append(dst, thinking.Raw...)
+				dst = append(dst, thinking...)
 				dst = endChunk(append(dst, '}'))
 			}
 		case "redacted_thinking":
@@ -463,13 +467,13 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 			dst = append(dst, `{"tool_calls":[{"index":`...)
 			dst = translator.AppendInt(dst, int64(b.tool))
 			dst = append(dst, `,"id":`...)
-			dst = appendJSONString(dst, id)
+			dst = appendJSONStr(dst, id)
 			dst = append(dst, `,"type":"function","function":{"name":`...)
-			dst = appendJSONString(dst, name)
+			dst = appendJSONStr(dst, name)
 			dst = append(dst, `,"arguments":`...)
 			// Claude opens with an empty input and streams it; a non-empty one is whole.
-			if input.IsObject() && input.Raw != "{}" {
-				dst = translator.AppendString(dst, input.Raw)
+			if isObj(input) && input != "{}" {
+				dst = translator.AppendString(dst, input)
 				b.args = true
 			} else {
 				dst = append(dst, `""`...)
@@ -481,20 +485,20 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 		}
 
 	case "content_block_delta":
-		var dtyp, text gjson.Result
-		delta.ForEach(func(k, v gjson.Result) bool {
-			switch k.Str {
+		var dtyp, text string
+		sc = translator.NewScan(delta)
+		for sc.Next() {
+			switch v := sc.Value(); sc.Key() {
 			case "type":
 				dtyp = v
 			case "text", "thinking", "partial_json", "signature":
 				text = v
 			}
-			return true
-		})
-		if text.Type != gjson.String || len(text.Raw) <= 2 {
+		}
+		if !isText(text) {
 			return dst
 		}
-		switch dtyp.Str {
+		switch translator.Str(dtyp) {
 		case "text_delta":
 			dst = t.chunk(dst)
 			dst = append(dst, `{"content":`...)
@@ -505,7 +509,7 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 			dst = t.chunk(dst)
 			dst = append(dst, `{"reasoning_signature":`...)
 		case "input_json_delta":
-			b := t.block(index)
+			b := t.block(rawInt(index))
 			if b == nil || b.kind != 'u' {
 				return dst
 			}
@@ -514,17 +518,17 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 			dst = append(dst, `{"tool_calls":[{"index":`...)
 			dst = translator.AppendInt(dst, int64(b.tool))
 			dst = append(dst, `,"function":{"arguments":`...)
-			dst = append(dst, text.Raw...)
+			dst = append(dst, text...)
 			return endChunk(append(dst, "}}]}"...))
 		default:
 			return dst
 		}
-		dst = append(dst, text.Raw...)
+		dst = append(dst, text...)
 		return endChunk(append(dst, '}'))
 
 	case "content_block_stop":
 		// A tool call whose input never arrived still gets valid JSON arguments.
-		if b := t.block(index); b != nil && b.kind == 'u' && !b.args {
+		if b := t.block(rawInt(index)); b != nil && b.kind == 'u' && !b.args {
 			b.args = true
 			dst = t.chunk(dst)
 			dst = append(dst, `{"tool_calls":[{"index":`...)
@@ -535,8 +539,8 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 
 	case "message_delta":
 		s.usage.read(usage)
-		if r := delta.Get("stop_reason"); r.Type == gjson.String {
-			s.finish = finishReason(r.Str)
+		if r := field(delta, "stop_reason"); isStr(r) {
+			s.finish = finishReason(translator.Str(r))
 			dst = t.chunk(dst)
 			dst = append(dst, `{},"finish_reason":"`...)
 			dst = append(dst, s.finish...)
@@ -548,7 +552,7 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 		return t.done(dst)
 
 	case "error":
-		msg, etyp := errObj.Get("message").String(), errObj.Get("type").String()
+		msg, etyp := rawString(field(errObj, "message")), rawString(field(errObj, "type"))
 		if msg == "" {
 			msg = "upstream stream error"
 		}

@@ -1,8 +1,9 @@
 package anthropic
 
 import (
+	"strings"
+
 	"github.com/ai-proxy/ai-proxy/provider/translator"
-	"github.com/tidwall/gjson"
 )
 
 // chatUsage is an OpenAI usage object's counts.
@@ -10,26 +11,28 @@ type chatUsage struct {
 	prompt, completion, cached, reasoning int64
 }
 
-func (u *chatUsage) read(v gjson.Result) {
-	v.ForEach(func(k, n gjson.Result) bool {
-		switch k.Str {
+// read takes the counts of the raw usage object v.
+func (u *chatUsage) read(v string) {
+	s := translator.NewScan(v)
+	for s.Next() {
+		n := s.Value()
+		switch s.Key() {
 		case "prompt_tokens":
-			u.prompt = n.Int()
+			u.prompt = rawInt(n)
 		case "completion_tokens":
-			u.completion = n.Int()
+			u.completion = rawInt(n)
 		case "prompt_tokens_details":
-			if c := n.Get("cached_tokens"); c.Type == gjson.Number {
-				u.cached = c.Int()
+			if c := field(n, "cached_tokens"); isNum(c) {
+				u.cached = rawInt(c)
 			}
 		case "prompt_cache_hit_tokens": // DeepSeek's name for cached prompt tokens
 			if u.cached == 0 {
-				u.cached = n.Int()
+				u.cached = rawInt(n)
 			}
 		case "completion_tokens_details":
-			u.reasoning = n.Get("reasoning_tokens").Int()
+			u.reasoning = rawInt(field(n, "reasoning_tokens"))
 		}
-		return true
-	})
+	}
 }
 
 func (u *chatUsage) translator(model string) translator.Usage {
@@ -73,12 +76,10 @@ func (t *MessagesToChat) ResponseBody(status int, body []byte) ([]byte, error) {
 	if !is2xx(status) {
 		return claudeErrorBody(nil, status, body), nil
 	}
-	if !gjson.ValidBytes(body) {
-		return nil, errAnswerNotJSON
-	}
-	var id, model, choices, usage, errObj gjson.Result
-	gjson.Parse(bstr(body)).ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	var id, model, choices, usage, errObj string
+	sc := translator.NewScan(bstr(body))
+	for sc.Next() {
+		switch v := sc.Value(); sc.Key() {
 		case "id":
 			id = v
 		case "model":
@@ -90,23 +91,41 @@ func (t *MessagesToChat) ResponseBody(status int, body []byte) ([]byte, error) {
 		case "error":
 			errObj = v
 		}
-		return true
-	})
-	if errObj.Exists() && errObj.Type != gjson.Null {
+	}
+	if !sc.Valid() {
+		return nil, errAnswerNotJSON
+	}
+	if errObj != "" && errObj != "null" {
 		return claudeErrorBody(nil, 500, body), nil
 	}
-	choice := choices.Get("0")
-	var content, reasoning, toolCalls, refusal gjson.Result
-	choice.Get("message").ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	choice := firstChoice(choices)
+	var message, finish string
+	sc = translator.NewScan(choice)
+	for sc.Next() {
+		switch sc.Key() {
+		// The first of each, as gjson's Get.
+		case "message":
+			if message == "" {
+				message = sc.Value()
+			}
+		case "finish_reason":
+			if finish == "" {
+				finish = sc.Value()
+			}
+		}
+	}
+	var content, reasoning, toolCalls, refusal string
+	sc = translator.NewScan(message)
+	for sc.Next() {
+		switch v := sc.Value(); sc.Key() {
 		case "content":
 			content = v
 		case "reasoning_content":
-			if v.Type == gjson.String {
+			if isStr(v) {
 				reasoning = v
 			}
 		case "reasoning":
-			if v.Type == gjson.String && reasoning.Type != gjson.String {
+			if isStr(v) && !isStr(reasoning) {
 				reasoning = v
 			}
 		case "tool_calls":
@@ -114,20 +133,20 @@ func (t *MessagesToChat) ResponseBody(status int, body []byte) ([]byte, error) {
 		case "refusal":
 			refusal = v
 		}
-		return true
-	})
+	}
 	var u chatUsage
 	u.read(usage)
-	m := model.String()
+	m := rawString(model)
 	if m == "" {
 		m = t.model
 	}
+	m = strings.Clone(m) // kept in Usage after body is gone
 	t.usage = u.translator(m)
 
 	out := make([]byte, 0, len(body)+256)
 	out = append(out, `{"id":`...)
-	if id.Type == gjson.String {
-		out = append(out, id.Raw...)
+	if isStr(id) {
+		out = append(out, id...)
 	} else {
 		out = append(out, `"msg_proxy"`...)
 	}
@@ -141,53 +160,68 @@ func (t *MessagesToChat) ResponseBody(status int, body []byte) ([]byte, error) {
 		}
 		blocks++
 	}
-	if len(reasoning.Raw) > 2 {
+	if len(reasoning) > 2 {
 		sep()
 		out = append(out, `{"type":"thinking","thinking":`...)
-		out = append(out, reasoning.Raw...)
+		out = append(out, reasoning...)
 		out = append(out, `,"signature":""}`...)
 	}
 	text := content
-	if text.Type != gjson.String || len(text.Raw) <= 2 {
+	if !isText(text) {
 		text = refusal
 	}
-	if text.Type == gjson.String && len(text.Raw) > 2 {
+	if isText(text) {
 		sep()
 		out = append(out, `{"type":"text","text":`...)
-		out = append(out, text.Raw...)
+		out = append(out, text...)
 		out = append(out, '}')
 	}
-	toolCalls.ForEach(func(_, tc gjson.Result) bool {
-		sep()
-		fn := tc.Get("function")
-		out = append(out, `{"type":"tool_use","id":`...)
-		out = appendJSONString(out, tc.Get("id"))
-		out = append(out, `,"name":`...)
-		out = appendJSONString(out, fn.Get("name"))
-		out = append(out, `,"input":`...)
-		out = appendToolInput(out, fn.Get("arguments"))
-		out = append(out, '}')
-		return true
-	})
+	// Only an array holds calls: "tool_calls":null is no call.
+	if isArr(toolCalls) {
+		sc = translator.NewScan(toolCalls)
+		for sc.Next() {
+			sep()
+			tc := sc.Value()
+			fn := field(tc, "function")
+			out = append(out, `{"type":"tool_use","id":`...)
+			out = appendJSONStr(out, field(tc, "id"))
+			out = append(out, `,"name":`...)
+			out = appendJSONStr(out, field(fn, "name"))
+			out = append(out, `,"input":`...)
+			out = appendToolInput(out, field(fn, "arguments"))
+			out = append(out, '}')
+		}
+	}
 	out = append(out, `],"stop_reason":"`...)
-	out = append(out, stopReason(choice.Get("finish_reason").Str)...)
+	out = append(out, stopReason(translator.Str(finish))...)
 	out = append(out, `","stop_sequence":null,"usage":`...)
 	out = appendClaudeUsage(out, &u)
 	return append(out, '}'), nil
 }
 
+// firstChoice returns the raw first element of a choices array (gjson's Get "0").
+func firstChoice(choices string) string {
+	s := translator.NewScan(choices)
+	for s.Next() {
+		if isArr(choices) || s.Key() == "0" {
+			return s.Value()
+		}
+	}
+	return ""
+}
+
 // appendToolInput appends OpenAI tool-call arguments (a JSON string) as an Anthropic
 // tool_use input object. Arguments that are no JSON object (a model's broken output)
 // become {}, as Claude clients require an object.
-func appendToolInput(dst []byte, args gjson.Result) []byte {
-	s := args.Raw
-	if args.Type == gjson.String {
-		s = args.Str
+func appendToolInput(dst []byte, args string) []byte {
+	s := args
+	if isStr(args) {
+		s = translator.Str(args)
 	}
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\n' || s[0] == '\t' || s[0] == '\r') {
 		s = s[1:]
 	}
-	if len(s) > 0 && s[0] == '{' && gjson.Valid(s) {
+	if len(s) > 0 && s[0] == '{' && validJSON(s) {
 		return append(dst, s...)
 	}
 	return append(dst, "{}"...)
@@ -264,17 +298,19 @@ func (t *MessagesToChat) streamError(dst []byte, msg, typ string) []byte {
 }
 
 // start writes message_start.
-func (t *MessagesToChat) start(dst []byte, id, model gjson.Result) []byte {
+func (t *MessagesToChat) start(dst []byte, id, model string) []byte {
 	s := &t.s
 	s.started = true
-	s.model = model.String()
+	s.model = rawString(model)
 	if s.model == "" {
 		s.model = t.model
+	} else {
+		s.model = strings.Clone(s.model) // the event's bytes are reused
 	}
 	dst = appendEventStart(dst, "message_start")
 	dst = append(dst, `{"type":"message_start","message":{"id":`...)
-	if id.Type == gjson.String && len(id.Raw) > 2 {
-		dst = append(dst, id.Raw...)
+	if isText(id) {
+		dst = append(dst, id...)
 	} else {
 		dst = append(dst, `"msg_proxy"`...)
 	}
@@ -340,11 +376,12 @@ func (t *MessagesToChat) text(dst []byte, kind byte, raw string) []byte {
 // tool_use block, arguments become input_json_delta. Upstreams send the calls one after
 // the other; arguments for a call whose block was already closed (interleaved parallel
 // calls) still go to that block's index, which the SDKs accept.
-func (t *MessagesToChat) toolCall(dst []byte, tc gjson.Result, ordinal int64) []byte {
+func (t *MessagesToChat) toolCall(dst []byte, tc string, ordinal int64) []byte {
 	s := &t.s
-	var idx, id, fn gjson.Result
-	tc.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	var idx, id, fn string
+	sc := translator.NewScan(tc)
+	for sc.Next() {
+		switch v := sc.Value(); sc.Key() {
 		case "index":
 			idx = v
 		case "id":
@@ -352,22 +389,21 @@ func (t *MessagesToChat) toolCall(dst []byte, tc gjson.Result, ordinal int64) []
 		case "function":
 			fn = v
 		}
-		return true
-	})
-	call := ordinal
-	if idx.Type == gjson.Number {
-		call = idx.Int()
 	}
-	var name, args gjson.Result
-	fn.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	call := ordinal
+	if isNum(idx) {
+		call = rawInt(idx)
+	}
+	var name, args string
+	sc = translator.NewScan(fn)
+	for sc.Next() {
+		switch v := sc.Value(); sc.Key() {
 		case "name":
 			name = v
 		case "arguments":
 			args = v
 		}
-		return true
-	})
+	}
 	var tool *msgTool
 	for i := range s.tools {
 		if s.tools[i].call == call {
@@ -388,21 +424,21 @@ func (t *MessagesToChat) toolCall(dst []byte, tc gjson.Result, ordinal int64) []
 		dst = append(dst, `{"type":"content_block_start","index":`...)
 		dst = translator.AppendInt(dst, tool.index)
 		dst = append(dst, `,"content_block":{"type":"tool_use","id":`...)
-		if id.Type == gjson.String && len(id.Raw) > 2 {
-			dst = append(dst, id.Raw...)
+		if isText(id) {
+			dst = append(dst, id...)
 		} else {
 			dst = append(dst, `"toolu_proxy_`...)
 			dst = translator.AppendInt(dst, call)
 			dst = append(dst, '"')
 		}
 		dst = append(dst, `,"name":`...)
-		dst = appendJSONString(dst, name)
+		dst = appendJSONStr(dst, name)
 		dst = append(dst, `,"input":{}}}`+"\n\n"...)
 	}
-	if args.Type == gjson.String && len(args.Raw) > 2 {
+	if isText(args) {
 		dst = appendDeltaStart(dst, tool.index, "input_json_delta")
 		dst = append(dst, `"partial_json":`...)
-		dst = append(dst, args.Raw...)
+		dst = append(dst, args...)
 		dst = append(dst, "}}\n\n"...)
 	}
 	return dst
@@ -412,7 +448,7 @@ func (t *MessagesToChat) toolCall(dst []byte, tc gjson.Result, ordinal int64) []
 func (t *MessagesToChat) done(dst []byte) []byte {
 	s := &t.s
 	if !s.started {
-		dst = t.start(dst, gjson.Result{}, gjson.Result{})
+		dst = t.start(dst, "", "")
 	}
 	dst = t.closeCur(dst)
 	if s.finish == "" {
@@ -440,15 +476,11 @@ func (t *MessagesToChat) event(dst, data []byte, atEOF bool) []byte {
 	if string(data) == "[DONE]" {
 		return t.done(dst)
 	}
-	if !gjson.ValidBytes(data) {
-		if atEOF {
-			return dst
-		}
-		return t.streamError(dst, "upstream sent an event that is not valid JSON", "api_error")
-	}
-	var id, model, choices, usage, errObj gjson.Result
-	gjson.Parse(bstr(data)).ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	// One pass picks the fields and checks the event is JSON.
+	var id, model, choices, usage, errObj string
+	sc := translator.NewScan(bstr(data))
+	for sc.Next() {
+		switch v := sc.Value(); sc.Key() {
 		case "id":
 			id = v
 		case "model":
@@ -460,68 +492,88 @@ func (t *MessagesToChat) event(dst, data []byte, atEOF bool) []byte {
 		case "error":
 			errObj = v
 		}
-		return true
-	})
-	if errObj.Exists() && errObj.Type != gjson.Null {
+	}
+	if !sc.Valid() {
+		if atEOF {
+			return dst
+		}
+		return t.streamError(dst, "upstream sent an event that is not valid JSON", "api_error")
+	}
+	if errObj != "" && errObj != "null" {
 		msg, _ := upstreamErrorMessage(500, data)
 		return t.streamError(dst, msg, "api_error")
 	}
 	if !s.started {
 		dst = t.start(dst, id, model)
 	}
-	if usage.IsObject() {
+	if isObj(usage) {
 		s.usage.read(usage)
 		t.usage = s.usage.translator(s.model)
 	}
-	choices.ForEach(func(_, c gjson.Result) bool {
-		if i := c.Get("index"); i.Exists() && i.Int() != 0 {
-			return true // only the first choice has an Anthropic form
-		}
-		var delta, finish gjson.Result
-		c.ForEach(func(k, v gjson.Result) bool {
-			switch k.Str {
+	// Only the first choice (index 0) has an Anthropic form.
+	sc = translator.NewScan(choices)
+	for sc.Next() {
+		var index, delta, finish string
+		c := translator.NewScan(sc.Value())
+		for c.Next() {
+			switch v := c.Value(); c.Key() {
+			case "index":
+				if index == "" {
+					index = v
+				}
 			case "delta":
 				delta = v
 			case "finish_reason":
 				finish = v
 			}
-			return true
-		})
-		var reasoning, alt, content, calls gjson.Result
-		delta.ForEach(func(k, v gjson.Result) bool {
-			switch k.Str {
-			case "reasoning_content":
-				reasoning = v
-			case "reasoning": // OpenRouter's and newer vLLM's name
-				alt = v
-			case "content":
-				content = v
-			case "tool_calls":
-				calls = v
-			}
-			return true
-		})
-		if !reasoning.Exists() || reasoning.Type == gjson.Null {
-			reasoning = alt
 		}
-		if reasoning.Type == gjson.String && len(reasoning.Raw) > 2 {
-			dst = t.text(dst, 'k', reasoning.Raw)
+		if index != "" && rawInt(index) != 0 {
+			continue
 		}
-		if content.Type == gjson.String && len(content.Raw) > 2 {
-			dst = t.text(dst, 't', content.Raw)
+		return t.delta(dst, delta, finish)
+	}
+	return dst
+}
+
+// delta converts the delta and finish_reason of the first choice.
+func (t *MessagesToChat) delta(dst []byte, delta, finish string) []byte {
+	s := &t.s
+	var reasoning, alt, content, calls string
+	sc := translator.NewScan(delta)
+	for sc.Next() {
+		switch v := sc.Value(); sc.Key() {
+		case "reasoning_content":
+			reasoning = v
+		case "reasoning": // OpenRouter's and newer vLLM's name
+			alt = v
+		case "content":
+			content = v
+		case "tool_calls":
+			calls = v
 		}
+	}
+	if reasoning == "" || reasoning == "null" {
+		reasoning = alt
+	}
+	if isText(reasoning) {
+		dst = t.text(dst, 'k', reasoning)
+	}
+	if isText(content) {
+		dst = t.text(dst, 't', content)
+	}
+	// Only an array holds calls: "tool_calls":null is no call.
+	if isArr(calls) {
 		var n int64
-		calls.ForEach(func(_, tc gjson.Result) bool {
-			dst = t.toolCall(dst, tc, n)
+		sc = translator.NewScan(calls)
+		for sc.Next() {
+			dst = t.toolCall(dst, sc.Value(), n)
 			n++
-			return true
-		})
-		if finish.Type == gjson.String && finish.Str != "" {
-			s.finish = stopReason(finish.Str)
-			// Blocks end with the choice; usage may still follow before [DONE].
-			dst = t.closeCur(dst)
 		}
-		return false
-	})
+	}
+	if isStr(finish) && len(finish) > 2 {
+		s.finish = stopReason(translator.Str(finish))
+		// Blocks end with the choice; usage may still follow before [DONE].
+		dst = t.closeCur(dst)
+	}
 	return dst
 }
