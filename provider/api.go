@@ -161,6 +161,20 @@ func buildPathRules(rows []struct {
 	return rules
 }
 
+// rulesByLast indexes pathRules by their last segment (a literal); rules ending in a
+// wildcard are in rulesByLast[""]. Classify then tries only the few rules that can match.
+var rulesByLast = func() map[string][]*pathRule {
+	m := map[string][]*pathRule{}
+	for i := range pathRules {
+		last := pathRules[i].segments[len(pathRules[i].segments)-1]
+		if last == "*" {
+			last = ""
+		}
+		m[last] = append(m[last], &pathRules[i])
+	}
+	return m
+}()
+
 // Classify maps a request path (query allowed) to the API it calls. ok is false for a
 // path that is no AI API: the plugin answers it with 404 and attaches no credentials.
 func Classify(path string) (api API, ok bool) {
@@ -177,9 +191,12 @@ func Classify(path string) (api API, ok bool) {
 			return APIGeminiStreamGenerat, true
 		}
 	}
-	for i := range pathRules {
-		if matchSuffix(path, pathRules[i].segments) {
-			return pathRules[i].api, true
+	last := path[strings.LastIndexByte(path, '/')+1:]
+	for _, group := range [2][]*pathRule{rulesByLast[last], rulesByLast[""]} {
+		for _, r := range group {
+			if matchSuffix(path, r.segments) {
+				return r.api, true
+			}
 		}
 	}
 	// Other DashScope native services (/api/v1/services/aigc/<group>/<task>,

@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -19,7 +20,14 @@ type Config struct {
 	Timeout uint32
 	// FirstByteTimeout in ms; 0 disables it (`firstByteTimeout`).
 	FirstByteTimeout uint32
-	ModelMapping     *ModelMapping
+	// timeoutHeader and firstByteHeader are the two values above as header values,
+	// formatted once.
+	timeoutHeader, firstByteHeader string
+	// authHeader is the lower-case name of the header that carries the token, and
+	// authValues the header value for each token (prefix included), built once.
+	authHeader   string
+	authValues   []string
+	ModelMapping *ModelMapping
 	// Original is true for `protocol: original`: the client speaks the provider's
 	// native protocol and bodies pass through with only credentials and settings.
 	Original       bool
@@ -197,6 +205,12 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 		return nil, fmt.Errorf("%s.context: cannot be used together with moonshotFileId or qwenFileIds", field)
 	}
 
+	c.timeoutHeader = strconv.FormatUint(uint64(c.Timeout), 10)
+	c.firstByteHeader = strconv.FormatUint(uint64(c.FirstByteTimeout), 10)
+	c.authHeader = strings.ToLower(spec.Auth.Header)
+	for _, t := range c.APITokens {
+		c.authValues = append(c.authValues, spec.Auth.Prefix+t)
+	}
 	c.Host = spec.Host
 	c.Capabilities = make(map[API]string, len(spec.Paths))
 	for api, p := range spec.Paths {

@@ -12,7 +12,8 @@ import (
 )
 
 // Headers is a request or response header map as the plugin layer exposes it. Names
-// are lower case; pseudo-headers (":path", ":authority") included.
+// are lower case; pseudo-headers (":path", ":authority") included. Del of a header
+// that is not there is a no-op (and should cost nothing).
 type Headers interface {
 	Get(name string) string
 	Set(name, value string)
@@ -63,7 +64,7 @@ type Request struct {
 	// the first system message (the provider's `context` file).
 	SystemContext string
 
-	token      string
+	tokenIndex int // into Config.APITokens; -1 without tokens
 	translator translator.Translator
 	// response side
 	status    int
@@ -110,10 +111,10 @@ func NewRequest(c *Config, path string) (*Request, *Error) {
 	r.Path = c.ProviderBasePath + r.Path
 	switch n := len(c.APITokens); n {
 	case 0:
+		r.tokenIndex = -1
 	case 1:
-		r.token = c.APITokens[0]
 	default:
-		r.token = c.APITokens[rand.IntN(n)]
+		r.tokenIndex = rand.IntN(n)
 	}
 	if !c.Original {
 		r.translator = anthropicBridge(c, r)
@@ -163,7 +164,12 @@ func trimQuery(p string) string {
 
 // Token returns the API token chosen for this request. It must only ever be written
 // into the upstream request's auth header.
-func (r *Request) Token() string { return r.token }
+func (r *Request) Token() string {
+	if r.tokenIndex < 0 {
+		return ""
+	}
+	return r.Config.APITokens[r.tokenIndex]
+}
 
 // NeedsBody reports whether the plugin must read the request body (to map the model,
 // apply settings or convert) before the request may leave.
@@ -180,8 +186,8 @@ func (r *Request) RewriteRequestHeaders(h Headers) {
 		h.Del(k)
 	}
 	c := r.Config
-	if r.token != "" {
-		h.Set(strings.ToLower(c.spec.Auth.Header), c.spec.Auth.Prefix+r.token)
+	if r.tokenIndex >= 0 {
+		h.Set(c.authHeader, c.authValues[r.tokenIndex])
 	}
 	if c.spec.RequestHeaders != nil {
 		c.spec.RequestHeaders(c, r, h)
@@ -190,7 +196,7 @@ func (r *Request) RewriteRequestHeaders(h Headers) {
 	if !strings.Contains(r.Path, "{model}") {
 		h.Set(":path", r.Path)
 	}
-	h.Set("x-envoy-upstream-rq-timeout-ms", strconv.FormatUint(uint64(c.Timeout), 10))
+	h.Set("x-envoy-upstream-rq-timeout-ms", c.timeoutHeader)
 	if r.NeedsBody() {
 		h.Del("content-length")
 	}
@@ -260,7 +266,7 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 	if r.Stream {
 		h.Set("accept", "text/event-stream")
 		if c.FirstByteTimeout > 0 {
-			h.Set("x-envoy-upstream-rq-first-byte-timeout-ms", strconv.FormatUint(uint64(c.FirstByteTimeout), 10))
+			h.Set("x-envoy-upstream-rq-first-byte-timeout-ms", c.firstByteHeader)
 		}
 	}
 	return body, nil
@@ -271,9 +277,12 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 // stream (then it is converted piece by piece, never buffered whole).
 func (r *Request) RewriteResponseHeaders(status int, h Headers) (convert, streaming bool) {
 	r.status = status
+	if r.translator == nil && (status < 400 || r.Config.Original) {
+		return false, false // passthrough: not even a header read
+	}
 	ct := h.Get("content-type")
 	if r.translator == nil {
-		if status < 400 || strings.Contains(ct, "json") || r.Config.Original {
+		if strings.Contains(ct, "json") {
 			return false, false
 		}
 		// A plain-text or HTML error from the upstream (or a proxy in front of it)

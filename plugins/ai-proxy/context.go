@@ -55,5 +55,5 @@ func (h *httpContext) onContext(body []byte, bodySize int) {
 }
 
 func (h *httpContext) contextFailed(why string) {
-	sendErrorProtocol(&provider.Error{Status: 502, Message: "cannot fetch the configured context file: " + why, Code: "context_unavailable"}, h.req.Protocol)
+	h.reply(&provider.Error{Status: 502, Message: "cannot fetch the configured context file: " + why, Code: "context_unavailable"})
 }

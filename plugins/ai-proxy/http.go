@@ -16,6 +16,7 @@ type httpContext struct {
 	config *pluginConfig
 	req    *provider.Request
 
+	replied   bool // the plugin answered itself; its reply is not converted again
 	readBody  bool // the request body is read (buffered) before the request leaves
 	convert   bool // the response body is converted
 	streaming bool // ... piece by piece, as SSE
@@ -23,8 +24,14 @@ type httpContext struct {
 }
 
 func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
-	cfg, err := h.plugin.rules.GetMatchConfig()
-	if err != nil || cfg == nil || cfg.active == nil {
+	cfg := h.plugin.global
+	if cfg == nil {
+		var err error
+		if cfg, err = h.plugin.rules.GetMatchConfig(); err != nil {
+			cfg = nil
+		}
+	}
+	if cfg == nil || cfg.active == nil {
 		return types.ActionContinue // the plugin is not configured for this route
 	}
 	h.config = cfg
@@ -36,7 +43,6 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 	}
 	h.req = req
 	req.RewriteRequestHeaders(requestHeaders{})
-	proxywasm.LogDebugf("ai-proxy: %s via provider %q to %s", req.API, cfg.active.Type, req.Path)
 	if endOfStream || !req.NeedsBody() {
 		return types.ActionContinue
 	}
@@ -54,7 +60,7 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 	}
 	body, err := proxywasm.GetHttpRequestBody(0, bodySize)
 	if err != nil {
-		sendError(&provider.Error{Status: 400, Message: "cannot read request body", Code: "invalid_body"}, "")
+		h.reply(&provider.Error{Status: 400, Message: "cannot read request body", Code: "invalid_body"})
 		return types.ActionPause
 	}
 	if c := h.config.context; c != nil && h.req.API == provider.APIChatCompletion && !c.fetched {
@@ -75,7 +81,7 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 func (h *httpContext) rewriteBody(body []byte) bool {
 	out, perr := h.req.RewriteRequestBody(body, requestHeaders{})
 	if perr != nil {
-		sendErrorProtocol(perr, h.req.Protocol)
+		h.reply(perr)
 		return false
 	}
 	if !sameSlice(out, body) {
@@ -87,7 +93,7 @@ func (h *httpContext) rewriteBody(body []byte) bool {
 }
 
 func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Action {
-	if h.req == nil {
+	if h.req == nil || h.replied {
 		return types.ActionContinue
 	}
 	status, _ := proxywasm.GetHttpResponseHeader(":status")
@@ -119,6 +125,12 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 	return types.ActionContinue
 }
 
+// reply answers the classified request itself with a JSON error in its protocol.
+func (h *httpContext) reply(e *provider.Error) {
+	h.replied = true
+	sendErrorProtocol(e, h.req.Protocol)
+}
+
 func sameSlice(a, b []byte) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
@@ -135,12 +147,16 @@ func sendErrorProtocol(e *provider.Error, p provider.Protocol) {
 		[][2]string{{"content-type", "application/json"}}, e.Body(p), -1)
 }
 
-// requestHeaders and responseHeaders adapt the host's header maps to provider.Headers.
+// requestHeaders adapts the host's request headers to provider.Headers, one host call
+// per read, set or removal: cheaper in wasm than copying the whole map in and out,
+// whose strings are allocations.
 type requestHeaders struct{}
 
 func (requestHeaders) Get(k string) string { v, _ := proxywasm.GetHttpRequestHeader(k); return v }
 func (requestHeaders) Set(k, v string)     { _ = proxywasm.ReplaceHttpRequestHeader(k, v) }
 func (requestHeaders) Del(k string)        { _ = proxywasm.RemoveHttpRequestHeader(k) }
+
+// responseHeaders adapts the host's response headers to provider.Headers.
 
 type responseHeaders struct{}
 

@@ -55,7 +55,7 @@ func assertNoSecret(t *testing.T, h test.TestHost, secret string) {
 func clientHeaders(path string) [][2]string {
 	return [][2]string{{":authority", "gateway.example.com"}, {":method", "POST"}, {":path", path},
 		{"content-type", "application/json"}, {"content-length", "100"},
-		{"authorization", "Bearer client-own-key"}, {"x-api-key", "client-own-x-key"}}
+		{"Authorization", "Bearer client-own-key"}, {"x-api-key", "client-own-x-key"}}
 }
 
 func TestProvidersThroughPlugin(t *testing.T) {
@@ -185,6 +185,13 @@ func TestLocalErrors(t *testing.T) {
 				// body: the headers were held and never leave, a local reply replaces them.)
 				if v, _ := header(host.GetRequestHeaders(), "authorization"); tt.body == "" && strings.Contains(v, secretToken) {
 					t.Errorf("credentials attached to a request the plugin refused: %q", v)
+				}
+				// Envoy runs a local reply through the encoder callbacks: they must
+				// leave it as it is.
+				host.CallOnHttpResponseHeaders([][2]string{{":status", "400"}, {"content-type", "application/json"}})
+				host.CallOnHttpResponseBody(local.Data)
+				if got := string(host.GetResponseBody()); got != body {
+					t.Errorf("local reply changed by the response callbacks:\n got %s\nwant %s", got, body)
 				}
 				assertNoSecret(t, host, secretToken)
 			})
