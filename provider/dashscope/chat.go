@@ -26,14 +26,18 @@ type Chat struct {
 	stream  bool
 	mm      bool // multimodal-generation
 	buf     []byte
+	params  reqParams
 	resp    []byte // the converted answer; separate so the converted request stays valid
+	parts   []byte // joins multimodal text parts
 	created int64
 
 	// response stream state
 	rd       sse.Reader
 	id       string
-	started  bool // the first chunk (with the role) was written
-	done     bool // [DONE] written
+	head     []byte // the start of every chunk event (see appendHead)
+	chunk    []byte // an event's choices, converted
+	started  bool   // the first chunk (with the role) was written
+	done     bool   // [DONE] written
 	hasUsage bool
 	think    []uint8 // per choice index: concat-mode reasoning state
 	status   int
@@ -58,91 +62,98 @@ func dropParam(k string) bool {
 	return false
 }
 
-// RequestBody implements translator.Translator.
+// errMedia stops a text-generation conversion at the first non-text content part: the
+// request goes to multimodal-generation, converted again in that format.
+var errMedia = errors.New("a media content part")
+
+// reqParams collects the request's parameters in one pass over the body.
+type reqParams struct {
+	buf              []byte // "k":v,... for the parameters object
+	maxTokens        string // raw
+	effort           string // raw
+	explicitThinking bool
+	explicitSearch   bool
+}
+
+func (p *reqParams) add(k, v string) {
+	switch k {
+	case "result_format", "incremental_output", "stream":
+		return // set by the converter
+	case "max_tokens", "max_completion_tokens":
+		if p.maxTokens == "" || k == "max_completion_tokens" {
+			p.maxTokens = v
+		}
+		return
+	case "reasoning_effort":
+		p.effort = v
+		return
+	case "enable_thinking":
+		p.explicitThinking = true
+	case "enable_search":
+		p.explicitSearch = true
+	}
+	if len(p.buf) > 0 {
+		p.buf = append(p.buf, ',')
+	}
+	p.buf = translator.AppendString(p.buf, k)
+	p.buf = append(p.buf, ':')
+	p.buf = append(p.buf, v...)
+}
+
+// RequestBody implements translator.Translator. The body (valid JSON, checked by the
+// caller) is read in one pass; messages are converted in a second one, appended to a
+// buffer the converter reuses.
 func (t *Chat) RequestBody(body []byte) ([]byte, error) {
-	root := gjson.ParseBytes(body)
-	var messages gjson.Result
-	var maxTokens, effort gjson.Result
-	explicitThinking, explicitSearch := false, false
+	var messages string
+	p := &t.params
+	*p = reqParams{buf: p.buf[:0]}
 	t.model = ""
-	out := append(t.buf[:0], `{"model":`...)
-	params := make([]byte, 0, 256)
-	param := func(k string, raw string) {
-		if len(params) > 0 {
-			params = append(params, ',')
+	t.head = t.head[:0]
+	for it := members(view(body)); ; {
+		k, v, ok := it.member()
+		if !ok {
+			break
 		}
-		params = translator.AppendString(params, k)
-		params = append(params, ':')
-		params = append(params, raw...)
-	}
-	var perr error
-	addParam := func(k, v gjson.Result) {
-		switch k.Str {
-		case "result_format", "incremental_output", "stream":
-			return // set below
-		case "max_tokens", "max_completion_tokens":
-			if !maxTokens.Exists() || k.Str == "max_completion_tokens" {
-				maxTokens = v
-			}
-			return
-		case "reasoning_effort":
-			effort = v
-			return
-		case "enable_thinking":
-			explicitThinking = true
-		case "enable_search":
-			explicitSearch = true
-		}
-		param(k.Str, v.Raw)
-	}
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+		switch k {
 		case "model":
-			t.model = v.String()
+			t.model = strings.Clone(stringOf(v).value()) // v views the body
 		case "messages":
 			messages = v
 		case "stream":
-			t.stream = v.Bool()
+			t.stream = boolOf(v)
 		case "stream_options", "input":
 		case "parameters":
-			if !v.IsObject() {
-				perr = errors.New("parameters: must be an object")
-				return false
+			if !isObject(v) {
+				return nil, errors.New("parameters: must be an object")
 			}
-			v.ForEach(func(k, v gjson.Result) bool { addParam(k, v); return true })
+			for pi := members(v); ; {
+				pk, pv, ok := pi.member()
+				if !ok {
+					break
+				}
+				p.add(pk, pv)
+			}
 		default:
-			if !dropParam(k.Str) {
-				addParam(k, v)
+			if !dropParam(k) {
+				p.add(k, v)
 			}
 		}
-		return true
-	})
-	if perr != nil {
-		return nil, perr
 	}
-	if !messages.IsArray() {
+	if !isArray(messages) {
 		return nil, errNoMessages
 	}
 	t.usage.Model = t.model
-	t.mm = IsMultimodalModel(t.model) || hasMediaParts(messages)
+	t.mm = IsMultimodalModel(t.model)
+	out := append(t.buf[:0], `{"model":`...)
 	out = translator.AppendString(out, t.model)
 	out = append(out, `,"input":{"messages":[`...)
-	n := 0
-	if len(t.o.FileIDs) > 0 {
-		out = append(out, `{"role":"system","content":`...)
-		out = t.appendText(out, fileIDContent(t.o.FileIDs))
-		out = append(out, '}')
-		n++
+	mark := len(out)
+	out, n, err := t.appendMessages(out, messages)
+	if err == errMedia {
+		t.mm = true
+		out, n, err = t.appendMessages(out[:mark], messages)
 	}
-	var err error
-	messages.ForEach(func(_, m gjson.Result) bool {
-		if n > 0 {
-			out = append(out, ',')
-		}
-		n++
-		out, err = t.appendMessage(out, m)
-		return err == nil
-	})
+	t.buf = out
 	if err != nil {
 		return nil, err
 	}
@@ -153,66 +164,80 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 	if t.stream {
 		out = append(out, `,"incremental_output":true`...)
 	}
-	if maxTokens.Exists() {
+	if p.maxTokens != "" {
 		out = append(out, `,"max_tokens":`...)
-		out = append(out, maxTokens.Raw...)
+		out = append(out, p.maxTokens...)
 	}
-	if effort.Exists() && !explicitThinking {
-		switch effort.String() {
-		case "none", "minimal":
+	if p.effort != "" && !p.explicitThinking {
+		switch e := stringOf(p.effort); {
+		case e.is("none"), e.is("minimal"):
 			out = append(out, `,"enable_thinking":false`...)
-		case "low", "medium", "high":
+		case e.is("low"), e.is("medium"), e.is("high"):
 			out = append(out, `,"enable_thinking":true`...)
 		}
 	}
-	if t.o.EnableSearch && !explicitSearch {
+	if t.o.EnableSearch && !p.explicitSearch {
 		out = append(out, `,"enable_search":true`...)
 	}
-	if len(params) > 0 {
+	if len(p.buf) > 0 {
 		out = append(out, ',')
-		out = append(out, params...)
+		out = append(out, p.buf...)
 	}
 	out = append(out, `}}`...)
 	t.buf = out
 	return out, nil
 }
 
-// hasMediaParts reports whether any message has a content part that is not text.
-func hasMediaParts(messages gjson.Result) bool {
-	found := false
-	messages.ForEach(func(_, m gjson.Result) bool {
-		c := m.Get("content")
-		if c.IsArray() {
-			c.ForEach(func(_, p gjson.Result) bool {
-				if typ := p.Get("type").Str; typ != "text" && typ != "" {
-					found = true
-				}
-				return !found
-			})
+// appendMessages writes the messages (with the qwenFileIds system message first) in
+// t.mm's format and counts them. In text-generation format it stops with errMedia at
+// the first non-text content part.
+func (t *Chat) appendMessages(dst []byte, messages string) ([]byte, int, error) {
+	n := 0
+	if len(t.o.FileIDs) > 0 {
+		dst = append(dst, `{"role":"system","content":`...)
+		dst = t.appendText(dst, text{s: fileIDContent(t.o.FileIDs)})
+		dst = append(dst, '}')
+		n++
+	}
+	for it := elements(messages); ; {
+		m, ok := it.next()
+		if !ok {
+			break
 		}
-		return !found
-	})
-	return found
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		var err error
+		if dst, err = t.appendMessage(dst, m); err != nil {
+			return dst, n, err
+		}
+	}
+	return dst, n, nil
 }
 
 // appendText writes a text content: a string for text-generation, [{"text":s}] for
 // multimodal-generation.
-func (t *Chat) appendText(dst []byte, s string) []byte {
+func (t *Chat) appendText(dst []byte, s text) []byte {
 	if !t.mm {
-		return translator.AppendString(dst, s)
+		return s.appendJSON(dst)
 	}
 	dst = append(dst, `[{"text":`...)
-	dst = translator.AppendString(dst, s)
+	dst = s.appendJSON(dst)
 	return append(dst, `}]`...)
 }
 
-func (t *Chat) appendMessage(dst []byte, m gjson.Result) ([]byte, error) {
-	if !m.IsObject() {
+func (t *Chat) appendMessage(dst []byte, m string) ([]byte, error) {
+	if !isObject(m) {
 		return dst, errors.New("messages: every message must be an object")
 	}
-	var role, content, toolCalls, toolCallID, name, reasoning, partial gjson.Result
-	m.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	var role, content, toolCalls, toolCallID, name, reasoning, partial string
+	for it := members(m); ; {
+		k, v, ok := it.member()
+		if !ok {
+			break
+		}
+		switch k {
 		case "role":
 			role = v
 		case "content":
@@ -228,86 +253,111 @@ func (t *Chat) appendMessage(dst []byte, m gjson.Result) ([]byte, error) {
 		case "partial":
 			partial = v
 		}
-		return true
-	})
-	r := role.String()
-	switch r {
-	case "developer":
-		r = "system"
-	case "system", "user", "assistant", "tool":
-	case "function":
-		r = "tool"
+	}
+	var r string
+	switch ro := stringOf(role); {
+	case ro.is("developer"), ro.is("system"):
+		r = `"system"`
+	case ro.is("user"):
+		r = `"user"`
+	case ro.is("assistant"):
+		r = `"assistant"`
+	case ro.is("tool"), ro.is("function"):
+		r = `"tool"`
 	default:
-		return dst, errors.New("messages: unsupported role " + strings.TrimSpace(role.Raw))
+		return dst, errors.New("messages: unsupported role " + strings.TrimSpace(role))
 	}
 	dst = append(dst, `{"role":`...)
-	dst = translator.AppendString(dst, r)
+	dst = append(dst, r...)
 	dst = append(dst, `,"content":`...)
 	var err error
 	if dst, err = t.appendContent(dst, content); err != nil {
 		return dst, err
 	}
-	if name.Type == gjson.String && name.Str != "" {
+	if !strOf(name).empty() {
 		dst = append(dst, `,"name":`...)
-		dst = append(dst, name.Raw...)
+		dst = append(dst, name...)
 	}
-	if toolCalls.IsArray() && len(toolCalls.Raw) > 2 {
+	if isArray(toolCalls) && len(toolCalls) > 2 {
 		dst = append(dst, `,"tool_calls":`...)
-		dst = append(dst, toolCalls.Raw...)
+		dst = append(dst, toolCalls...)
 	}
-	if toolCallID.Type == gjson.String {
+	if len(toolCallID) > 0 && toolCallID[0] == '"' {
 		dst = append(dst, `,"tool_call_id":`...)
-		dst = append(dst, toolCallID.Raw...)
+		dst = append(dst, toolCallID...)
 	}
-	if reasoning.Type == gjson.String && reasoning.Str != "" {
+	if !strOf(reasoning).empty() {
 		dst = append(dst, `,"reasoning_content":`...)
-		dst = append(dst, reasoning.Raw...)
+		dst = append(dst, reasoning...)
 	}
-	if partial.Type == gjson.True {
+	if partial == "true" {
 		dst = append(dst, `,"partial":true`...)
 	}
 	return append(dst, '}'), nil
 }
 
-// appendContent converts one message's content.
-func (t *Chat) appendContent(dst []byte, c gjson.Result) ([]byte, error) {
+// appendContent converts one message's content (raw).
+func (t *Chat) appendContent(dst []byte, c string) ([]byte, error) {
 	switch {
-	case c.Type == gjson.String:
-		return t.appendText(dst, c.Str), nil
-	case !c.Exists() || c.Type == gjson.Null:
+	case len(c) > 0 && c[0] == '"':
+		return t.appendText(dst, strOf(c)), nil
+	case c == "" || c == "null":
 		if t.mm {
 			return append(dst, `[]`...), nil
 		}
 		return append(dst, `""`...), nil
-	case !c.IsArray():
+	case !isArray(c):
 		return dst, errors.New("messages: content must be a string or an array of parts")
 	}
 	if !t.mm {
-		// Text parts only (hasMediaParts said so): one string, parts joined by "\n".
+		// Text parts only: one string, parts joined by "\n".
 		dst = append(dst, '"')
 		first := true
-		c.ForEach(func(_, p gjson.Result) bool {
+		for it := elements(c); ; {
+			p, ok := it.next()
+			if !ok {
+				break
+			}
+			var typ, txt string
+			for pi := members(p); ; {
+				k, v, ok := pi.member()
+				if !ok {
+					break
+				}
+				if k == "type" && typ == "" {
+					typ = v
+				} else if k == "text" && txt == "" {
+					txt = v
+				}
+			}
+			if ty := strOf(typ); !ty.empty() && !ty.is("text") {
+				return dst, errMedia
+			}
 			if !first {
 				dst = append(dst, `\n`...)
 			}
 			first = false
-			dst = appendEscaped(dst, p.Get("text").String())
-			return true
-		})
+			dst = stringOf(txt).appendInner(dst)
+		}
 		return append(dst, '"'), nil
 	}
 	dst = append(dst, '[')
 	n := 0
-	var err error
-	c.ForEach(func(_, p gjson.Result) bool {
+	for it := elements(c); ; {
+		p, ok := it.next()
+		if !ok {
+			break
+		}
 		if n > 0 {
 			dst = append(dst, ',')
 		}
 		n++
-		dst, err = appendPart(dst, p)
-		return err == nil
-	})
-	return append(dst, ']'), err
+		var err error
+		if dst, err = appendPart(dst, p); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, ']'), nil
 }
 
 // appendEscaped appends s escaped as inside a JSON string, without the quotes.
@@ -318,43 +368,67 @@ func appendEscaped(dst []byte, s string) []byte {
 	return dst[:mark+n]
 }
 
-// appendPart converts one OpenAI content part to a DashScope multimodal item.
-func appendPart(dst []byte, p gjson.Result) ([]byte, error) {
-	typ := p.Get("type").String()
-	switch typ {
-	case "text", "":
+// appendPart converts one OpenAI content part (raw) to a DashScope multimodal item.
+func appendPart(dst []byte, p string) ([]byte, error) {
+	var typ, txt, image, audio, videoURL, video string // the first of each, as gjson's Get
+	for it := members(p); ; {
+		k, v, ok := it.member()
+		if !ok {
+			break
+		}
+		var f *string
+		switch k {
+		case "type":
+			f = &typ
+		case "text":
+			f = &txt
+		case "image_url":
+			f = &image
+		case "input_audio":
+			f = &audio
+		case "video_url":
+			f = &videoURL
+		case "video":
+			f = &video
+		default:
+			continue
+		}
+		if *f == "" {
+			*f = v
+		}
+	}
+	ty := stringOf(typ)
+	switch {
+	case ty.empty(), ty.is("text"):
 		dst = append(dst, `{"text":`...)
-		dst = translator.AppendString(dst, p.Get("text").String())
-	case "image_url":
-		u := p.Get("image_url")
-		if u.IsObject() {
-			u = u.Get("url")
+		dst = stringOf(txt).appendJSON(dst)
+	case ty.is("image_url"):
+		if isObject(image) {
+			image = field(image, "url")
 		}
 		dst = append(dst, `{"image":`...)
-		dst = translator.AppendString(dst, u.String())
-	case "input_audio":
-		a := p.Get("input_audio")
-		data := a.Get("data").String()
+		dst = stringOf(image).appendJSON(dst)
+	case ty.is("input_audio"):
+		data := stringOf(field(audio, "data")).value()
 		dst = append(dst, `{"audio":`...)
 		if strings.Contains(data, "://") || strings.HasPrefix(data, "data:") {
 			dst = translator.AppendString(dst, data)
 		} else {
 			// DashScope takes inline audio as a data URL.
-			dst = translator.AppendString(dst, "data:audio/"+a.Get("format").String()+";base64,"+data)
+			dst = translator.AppendString(dst, "data:audio/"+stringOf(field(audio, "format")).value()+";base64,"+data)
 		}
-	case "video_url":
-		u := p.Get("video_url")
-		if u.IsObject() {
-			u = u.Get("url")
+	case ty.is("video_url"):
+		if isObject(videoURL) {
+			videoURL = field(videoURL, "url")
 		}
 		dst = append(dst, `{"video":`...)
-		dst = translator.AppendString(dst, u.String())
-	case "video":
+		dst = stringOf(videoURL).appendJSON(dst)
+	case ty.is("video"):
 		// DashScope's own extension: a video as a list of frame image URLs.
 		dst = append(dst, `{"video":`...)
-		dst = translator.AppendRawOr(dst, p.Get("video").Raw, "[]")
+		dst = translator.AppendRawOr(dst, video, "[]")
 	default:
-		return dst, errors.New("messages: content part type " + typ + " is not supported by DashScope")
+		return dst, errors.New("messages: content part type " + ty.value() + " is not supported by DashScope")
 	}
 	return append(dst, '}'), nil
 }
@@ -382,16 +456,74 @@ func (t *Chat) stamp() {
 	}
 }
 
-// ResponseBody implements translator.Translator.
-func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
-	if !gjson.ValidBytes(body) {
-		if status/100 != 2 {
-			return appendError(nil, status, body), nil
+// answerTop holds the raw top-level fields of a DashScope answer or stream event.
+type answerTop struct {
+	output, usage, requestID, code string
+}
+
+// scanTop reads the top level of a DashScope answer in one pass (for repeated keys the
+// last counts). whole is false when body is not an object read to its end.
+func scanTop(body string) (top answerTop, whole bool) {
+	it := members(body)
+	for {
+		k, v, ok := it.member()
+		if !ok {
+			break
 		}
+		switch k {
+		case "output":
+			top.output = v
+		case "usage":
+			top.usage = v
+		case "request_id":
+			top.requestID = v
+		case "code":
+			top.code = v
+		}
+	}
+	return top, it.opened && it.rest()
+}
+
+// isError reports whether a 2xx-looking answer is in fact a DashScope error.
+func (a *answerTop) isError() bool { return a.output == "" && !strOf(a.code).empty() }
+
+// outputFields returns output's choices, text and finish_reason (raw, the first of
+// each, as gjson's Get).
+func outputFields(output string) (choices, txt, finish string) {
+	for it := members(output); ; {
+		k, v, ok := it.member()
+		if !ok {
+			return
+		}
+		switch k {
+		case "choices":
+			if choices == "" {
+				choices = v
+			}
+		case "text":
+			if txt == "" {
+				txt = v
+			}
+		case "finish_reason":
+			if finish == "" {
+				finish = v
+			}
+		}
+	}
+}
+
+// ResponseBody implements translator.Translator. The answer is read in one pass at
+// each level, not validated first: a body that breaks off is still caught (it is not
+// read to its end), and every value written is re-encoded or checked.
+func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
+	top, whole := scanTop(view(body))
+	if status/100 != 2 {
+		return appendError(nil, status, body), nil
+	}
+	if !whole && !gjson.ValidBytes(body) {
 		return nil, errors.New("upstream answer is not JSON")
 	}
-	root := gjson.ParseBytes(body)
-	if status/100 != 2 || isError(root) {
+	if top.isError() {
 		return appendError(nil, status, body), nil
 	}
 	t.stamp()
@@ -399,144 +531,261 @@ func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
 		t.resp = make([]byte, 0, len(body)+512) // one allocation: answers grow little
 	}
 	out := append(t.resp[:0], `{"id":`...)
-	out = translator.AppendString(out, root.Get("request_id").String())
+	out = stringOf(top.requestID).appendJSON(out)
 	out = append(out, `,"object":"chat.completion","created":`...)
 	out = translator.AppendInt(out, t.created)
 	out = append(out, `,"model":`...)
 	out = translator.AppendString(out, t.model)
 	out = append(out, `,"choices":[`...)
-	output := root.Get("output")
-	if choices := output.Get("choices"); choices.IsArray() {
+	choices, txt, finish := outputFields(top.output)
+	if isArray(choices) {
 		i := 0
-		choices.ForEach(func(_, c gjson.Result) bool {
+		for it := elements(choices); ; {
+			c, ok := it.next()
+			if !ok {
+				break
+			}
 			if i > 0 {
 				out = append(out, ',')
 			}
 			out = t.appendChoice(out, c, i)
 			i++
-			return true
-		})
-	} else if text := output.Get("text"); text.Exists() {
+		}
+	} else if txt != "" {
 		// result_format "text" (a model that ignores "message").
 		out = append(out, `{"index":0,"message":{"role":"assistant","content":`...)
-		out = translator.AppendString(out, text.String())
+		out = stringOf(txt).appendJSON(out)
 		out = append(out, `},"finish_reason":`...)
-		out = appendFinish(out, output.Get("finish_reason").String())
+		out = appendFinish(out, stringOf(finish))
 		out = append(out, '}')
 	}
 	out = append(out, `],"usage":`...)
-	out = appendUsage(out, root.Get("usage"), &t.usage)
+	out = appendUsage(out, top.usage, &t.usage)
 	out = append(out, '}')
 	t.resp = out
 	return out, nil
 }
 
-func (t *Chat) appendChoice(dst []byte, c gjson.Result, i int) []byte {
-	msg := c.Get("message")
+// validRaw returns a raw value to copy out, or "" when it is absent or not valid JSON.
+func validRaw(raw string) string {
+	if raw == "" || raw == "null" || !gjson.Valid(raw) {
+		return ""
+	}
+	return raw
+}
+
+func (t *Chat) appendChoice(dst []byte, c string, i int) []byte {
+	var msg, index, finish, logprobs string // the first of each, as gjson's Get
+	for it := members(c); ; {
+		k, v, ok := it.member()
+		if !ok {
+			break
+		}
+		var f *string
+		switch k {
+		case "message":
+			f = &msg
+		case "index":
+			f = &index
+		case "finish_reason":
+			f = &finish
+		case "logprobs":
+			f = &logprobs
+		default:
+			continue
+		}
+		if *f == "" {
+			*f = v
+		}
+	}
 	idx := int64(i)
-	if x := c.Get("index"); x.Exists() {
-		idx = x.Int()
+	if index != "" {
+		idx = intOf(index)
+	}
+	var content, reasoningRaw, toolCalls string
+	for it := members(msg); ; {
+		k, v, ok := it.member()
+		if !ok {
+			break
+		}
+		var f *string
+		switch k {
+		case "content":
+			f = &content
+		case "reasoning_content":
+			f = &reasoningRaw
+		case "tool_calls":
+			f = &toolCalls
+		default:
+			continue
+		}
+		if *f == "" {
+			*f = v
+		}
 	}
 	dst = append(dst, `{"index":`...)
 	dst = translator.AppendInt(dst, idx)
 	dst = append(dst, `,"message":{"role":"assistant","content":`...)
-	content := msg.Get("content")
-	reasoning := msg.Get("reasoning_content").String()
-	toolCalls := msg.Get("tool_calls")
+	reasoning := stringOf(reasoningRaw)
 	switch {
-	case t.o.ReasoningMode == ReasoningConcat && reasoning != "":
-		dst = translator.AppendString(dst, thinkStart+reasoning+thinkEnd+"\n"+contentText(content))
-	case (!content.Exists() || content.Type == gjson.Null) && toolCalls.IsArray():
+	case t.o.ReasoningMode == ReasoningConcat && !reasoning.empty():
+		dst = append(dst, `"`+thinkStart...)
+		dst = reasoning.appendInner(dst)
+		dst = append(dst, thinkEnd+`\n`...)
+		dst = t.contentText(content).appendInner(dst)
+		dst = append(dst, '"')
+	case (content == "" || content == "null") && isArray(toolCalls):
 		dst = append(dst, "null"...)
 	default:
-		dst = appendContentText(dst, content)
+		dst = t.contentText(content).appendJSON(dst)
 	}
-	if reasoning != "" && t.o.ReasoningMode != ReasoningIgnore && t.o.ReasoningMode != ReasoningConcat {
+	if !reasoning.empty() && t.o.ReasoningMode != ReasoningIgnore && t.o.ReasoningMode != ReasoningConcat {
 		dst = append(dst, `,"reasoning_content":`...)
-		dst = translator.AppendString(dst, reasoning)
+		dst = reasoning.appendJSON(dst)
 	}
-	if toolCalls.IsArray() && len(toolCalls.Raw) > 2 {
+	if isArray(toolCalls) && len(toolCalls) > 2 {
 		dst = append(dst, `,"tool_calls":[`...)
 		j := 0
-		toolCalls.ForEach(func(_, tc gjson.Result) bool {
+		for it := elements(toolCalls); ; {
+			tc, ok := it.next()
+			if !ok {
+				break
+			}
 			if j > 0 {
 				dst = append(dst, ',')
 			}
 			dst = appendToolCall(dst, tc, j, false)
 			j++
-			return true
-		})
+		}
 		dst = append(dst, ']')
 	}
 	dst = append(dst, `},"logprobs":`...)
-	dst = translator.AppendRawOr(dst, c.Get("logprobs").Raw, "null")
+	dst = translator.AppendRawOr(dst, validRaw(logprobs), "null")
 	dst = append(dst, `,"finish_reason":`...)
-	dst = appendFinish(dst, c.Get("finish_reason").String())
+	dst = appendFinish(dst, stringOf(finish))
 	return append(dst, '}')
 }
 
 // contentText returns a DashScope content (a string, or multimodal [{"text"}...]) as
-// one string.
-func contentText(c gjson.Result) string {
-	if !c.IsArray() {
-		return c.String()
+// one text. Several parts are joined in t.parts, which the result may view until the
+// next call.
+func (t *Chat) contentText(c string) text {
+	if !isArray(c) {
+		return stringOf(c)
 	}
-	var b strings.Builder
-	c.ForEach(func(_, p gjson.Result) bool {
-		if s := p.Get("text"); s.Exists() {
-			b.WriteString(s.String())
+	var one text
+	n := 0
+	t.parts = append(t.parts[:0], '"')
+	for it := elements(c); ; {
+		p, ok := it.next()
+		if !ok {
+			break
 		}
-		return true
-	})
-	return b.String()
-}
-
-// appendContentText writes contentText(c) as a JSON string.
-func appendContentText(dst []byte, c gjson.Result) []byte {
-	if c.Type == gjson.String {
-		return translator.AppendString(dst, c.Str)
+		raw := field(p, "text")
+		if raw == "" {
+			continue
+		}
+		s := stringOf(raw)
+		if s.empty() {
+			continue
+		}
+		if s.lit == "" {
+			return contentTextSlow(c) // join values, not escaped literals
+		}
+		one = s
+		n++
+		t.parts = s.appendInner(t.parts)
 	}
-	return translator.AppendString(dst, contentText(c))
+	if n <= 1 {
+		return one
+	}
+	t.parts = append(t.parts, '"')
+	return text{lit: view(t.parts)}
 }
 
-// appendToolCall writes an OpenAI tool call from a DashScope one. In a stream delta
+// contentTextSlow is contentText for parts that are not all canonical literals.
+func contentTextSlow(c string) text {
+	var b strings.Builder
+	for it := elements(c); ; {
+		p, ok := it.next()
+		if !ok {
+			break
+		}
+		if raw := field(p, "text"); raw != "" {
+			b.WriteString(stringOf(raw).value())
+		}
+	}
+	return text{s: b.String()}
+}
+
+// appendToolCall writes an OpenAI tool call from a raw DashScope one. In a stream delta
 // (delta true) empty ids and names are left out, since clients concatenate fields.
-func appendToolCall(dst []byte, tc gjson.Result, pos int, delta bool) []byte {
+func appendToolCall(dst []byte, tc string, pos int, delta bool) []byte {
+	var index, id, fn string // the first of each, as gjson's Get
+	for it := members(tc); ; {
+		k, v, ok := it.member()
+		if !ok {
+			break
+		}
+		var f *string
+		switch k {
+		case "index":
+			f = &index
+		case "id":
+			f = &id
+		case "function":
+			f = &fn
+		default:
+			continue
+		}
+		if *f == "" {
+			*f = v
+		}
+	}
 	dst = append(dst, '{')
 	if delta {
 		idx := int64(pos)
-		if x := tc.Get("index"); x.Exists() {
-			idx = x.Int()
+		if index != "" {
+			idx = intOf(index)
 		}
 		dst = append(dst, `"index":`...)
 		dst = translator.AppendInt(dst, idx)
 		dst = append(dst, ',')
 	}
-	id := tc.Get("id").String()
-	if id != "" || !delta {
+	if idt := stringOf(id); !idt.empty() || !delta {
 		dst = append(dst, `"id":`...)
-		dst = translator.AppendString(dst, id)
+		dst = idt.appendJSON(dst)
 		dst = append(dst, `,"type":"function",`...)
 	}
-	fn := tc.Get("function")
+	var name, args string
+	for it := members(fn); ; {
+		k, v, ok := it.member()
+		if !ok {
+			break
+		}
+		if k == "name" && name == "" {
+			name = v
+		} else if k == "arguments" && args == "" {
+			args = v
+		}
+	}
 	dst = append(dst, `"function":{`...)
-	name := fn.Get("name").String()
-	if name != "" || !delta {
+	if nm := stringOf(name); !nm.empty() || !delta {
 		dst = append(dst, `"name":`...)
-		dst = translator.AppendString(dst, name)
+		dst = nm.appendJSON(dst)
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"arguments":`...)
-	dst = translator.AppendString(dst, fn.Get("arguments").String())
+	dst = stringOf(args).appendJSON(dst)
 	return append(dst, "}}"...)
 }
 
 // appendFinish writes a finish_reason; DashScope streams "null" (a string) meanwhile.
-func appendFinish(dst []byte, f string) []byte {
-	if f == "" || f == "null" {
+func appendFinish(dst []byte, f text) []byte {
+	if f.empty() || f.is("null") {
 		return append(dst, "null"...)
 	}
-	return translator.AppendString(dst, f)
+	return f.appendJSON(dst)
 }
 
 // SetUpstreamStatus implements translator.StreamStatus: an answer on the streaming
@@ -590,49 +839,34 @@ func (t *Chat) errorEnd(dst, errJSON []byte) []byte {
 	return dst
 }
 
+// appendHead writes the start of a chunk event, `data: {"id":...,"choices":[`. It is
+// the same for every event of the stream, so it is kept once written.
+func (t *Chat) appendHead(dst []byte) []byte {
+	if len(t.head) == 0 || t.created == 0 {
+		h := append(t.head[:0], `data: {"id":`...)
+		h = translator.AppendString(h, t.id)
+		h = append(h, `,"object":"chat.completion.chunk","created":`...)
+		h = translator.AppendInt(h, t.created)
+		h = append(h, `,"model":`...)
+		h = translator.AppendString(h, t.model)
+		t.head = append(h, `,"choices":[`...)
+	}
+	return append(dst, t.head...)
+}
+
 func (t *Chat) finish(dst []byte) []byte {
 	if t.done {
 		return dst
 	}
 	if t.hasUsage {
 		t.stamp()
-		dst = append(dst, `data: {"id":`...)
-		dst = translator.AppendString(dst, t.id)
-		dst = append(dst, `,"object":"chat.completion.chunk","created":`...)
-		dst = translator.AppendInt(dst, t.created)
-		dst = append(dst, `,"model":`...)
-		dst = translator.AppendString(dst, t.model)
-		dst = append(dst, `,"choices":[],"usage":`...)
+		dst = t.appendHead(dst)
+		dst = append(dst, `],"usage":`...)
 		dst = appendUsageFrom(dst, &t.usage)
 		dst = append(dst, "}\n\n"...)
 	}
 	t.done = true
 	return append(dst, sse.Done...)
-}
-
-// appendUsageFrom writes an OpenAI usage object from recorded numbers.
-func appendUsageFrom(dst []byte, u *translator.Usage) []byte {
-	dst = append(dst, `{"prompt_tokens":`...)
-	dst = translator.AppendInt(dst, u.PromptTokens)
-	dst = append(dst, `,"completion_tokens":`...)
-	dst = translator.AppendInt(dst, u.CompletionTokens)
-	dst = append(dst, `,"total_tokens":`...)
-	dst = translator.AppendInt(dst, u.TotalTokens)
-	if u.CachedTokens > 0 || u.CacheCreationTokens > 0 {
-		dst = append(dst, `,"prompt_tokens_details":{"cached_tokens":`...)
-		dst = translator.AppendInt(dst, u.CachedTokens)
-		if u.CacheCreationTokens > 0 {
-			dst = append(dst, `,"cache_creation_tokens":`...)
-			dst = translator.AppendInt(dst, u.CacheCreationTokens)
-		}
-		dst = append(dst, '}')
-	}
-	if u.ReasoningTokens > 0 {
-		dst = append(dst, `,"completion_tokens_details":{"reasoning_tokens":`...)
-		dst = translator.AppendInt(dst, u.ReasoningTokens)
-		dst = append(dst, '}')
-	}
-	return append(dst, '}')
 }
 
 func (t *Chat) event(dst []byte, ev sse.Event) []byte {
@@ -649,92 +883,173 @@ func (t *Chat) event(dst []byte, ev sse.Event) []byte {
 }
 
 // data converts one DashScope result (an SSE event's data, or a whole JSON answer
-// whose message is taken as one delta).
+// whose message is taken as one delta). The event is walked once, descending into
+// output, usage and the choices in place; there is no validation pass: a malformed
+// event reads as one with less in it, and everything written is re-encoded, or checked
+// when copied raw (logprobs). The choices go to t.chunk first, since request_id (the
+// chunk's id) comes last.
 func (t *Chat) data(dst, data []byte) []byte {
-	// One scan of the top level; the output is never validated whole: everything
-	// written is re-encoded, and the one raw copy (logprobs) is validated alone.
-	var output, usage, reqID, code gjson.Result
-	gjson.Parse(view(data)).ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "output":
-			output = v
-		case "usage":
-			usage = v
-		case "request_id":
-			reqID = v
-		case "code":
-			code = v
+	var code, reqID text
+	usage := translator.Usage{Model: t.usage.Model}
+	hasUsage, hasOutput := false, false
+	n := 0
+	for it := members(view(data)); ; {
+		k, ok := it.key()
+		if !ok {
+			break
 		}
-		return true
-	})
-	if code.Type == gjson.String && code.Str != "" && !output.Exists() {
+		switch k { // for repeated keys the last counts
+		case "output":
+			hasOutput = true
+			t.chunk = t.chunk[:0]
+			n = t.outputDeltas(&it)
+		case "usage":
+			u := it.enterObject()
+			if hasUsage = u.opened; hasUsage {
+				readUsageIter(&u, &usage)
+				it.leave(&u)
+			}
+		case "request_id":
+			reqID, _ = it.text()
+		case "code":
+			code, _ = it.text()
+		}
+	}
+	if !hasOutput && !code.empty() {
 		return t.errorEnd(dst, appendError(nil, 0, data))
 	}
-	if usage.IsObject() {
-		readUsage(usage, &t.usage)
-		t.hasUsage = true
+	if hasUsage {
+		t.usage, t.hasUsage = usage, true
 	}
-	if t.id == "" && reqID.Str != "" {
-		t.id = strings.Clone(reqID.Str) // reqID views the event's bytes
+	if t.id == "" && !reqID.empty() {
+		t.id = strings.Clone(reqID.value()) // reqID views the event's bytes
+		t.head = t.head[:0]
 	}
 	t.stamp()
-	start := len(dst)
-	dst = append(dst, `data: {"id":`...)
-	dst = translator.AppendString(dst, t.id)
-	dst = append(dst, `,"object":"chat.completion.chunk","created":`...)
-	dst = translator.AppendInt(dst, t.created)
-	dst = append(dst, `,"model":`...)
-	dst = translator.AppendString(dst, t.model)
-	dst = append(dst, `,"choices":[`...)
-	n := 0
-	if choices := output.Get("choices"); choices.IsArray() {
-		i := 0
-		choices.ForEach(func(_, c gjson.Result) bool {
-			idx := int64(i)
-			i++
-			var msg, finish, logprobs gjson.Result
-			c.ForEach(func(k, v gjson.Result) bool {
-				switch k.Str {
-				case "index":
-					idx = v.Int()
-				case "message":
-					msg = v
-				case "finish_reason":
-					finish = v
-				case "logprobs":
-					logprobs = v
-				}
-				return true
-			})
-			var ok bool
-			mark := len(dst)
-			if n > 0 {
-				dst = append(dst, ',')
-			}
-			dst, ok = t.appendDelta(dst, msg, finish.String(), logprobs, idx)
-			if ok {
-				n++
-			} else {
-				dst = dst[:mark]
-			}
-			return true
-		})
-	} else if text := output.Get("text"); text.Exists() {
-		var ok bool
-		dst, ok = t.appendTextDelta(dst, text.String(), output.Get("finish_reason").String())
-		if ok {
-			n++
-		}
-	}
 	if n == 0 {
-		return dst[:start]
+		return dst
 	}
 	t.started = true
+	dst = t.appendHead(dst)
+	dst = append(dst, t.chunk...)
 	return append(dst, "]}\n\n"...)
 }
 
-func (t *Chat) appendTextDelta(dst []byte, text, finish string) ([]byte, bool) {
-	if text == "" && (finish == "" || finish == "null") {
+// outputDeltas converts the output object at it into chunk choices in t.chunk and
+// counts them.
+func (t *Chat) outputDeltas(it *iter) int {
+	var txt, finish text
+	var hasText, seen, isArray bool
+	n := 0
+	o := it.enterObject()
+	for {
+		k, ok := o.key()
+		if !ok {
+			break
+		}
+		switch k { // the first of each counts, as with gjson's Get
+		case "choices":
+			if seen {
+				continue
+			}
+			seen = true
+			cs := o.enterArray()
+			if isArray = cs.opened; isArray {
+				n = t.choiceDeltas(&cs)
+				o.leave(&cs)
+			}
+		case "text":
+			if !hasText {
+				txt, hasText = o.str(), true
+			}
+		case "finish_reason":
+			if finish.empty() {
+				finish = o.str()
+			}
+		}
+	}
+	it.leave(&o)
+	if !isArray && hasText {
+		var ok bool
+		if t.chunk, ok = t.appendTextDelta(t.chunk, txt, finish); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// message holds the fields of a choice's message that a delta needs.
+type message struct {
+	content   string // raw, when an array of parts
+	text      text   // the content, when a string
+	reasoning text
+	toolCalls string // raw
+}
+
+// choiceDeltas converts the choices array at cs into chunk choices in t.chunk.
+func (t *Chat) choiceDeltas(cs *iter) int {
+	i, n := 0, 0
+	for cs.item() {
+		idx := int64(i)
+		i++
+		var msg message
+		var finish text
+		var logprobs string
+		c := cs.enterObject()
+		for {
+			k, ok := c.key()
+			if !ok {
+				break
+			}
+			switch k { // the last of each counts
+			case "index":
+				idx = intOf(c.raw())
+			case "message":
+				msg = message{}
+				m := c.enterObject()
+				for {
+					k, ok := m.key()
+					if !ok {
+						break
+					}
+					switch k {
+					case "content":
+						msg.content, msg.text = "", text{}
+						if x, raw := m.text(); isArray(raw) {
+							msg.content = raw
+						} else {
+							msg.text = x
+						}
+					case "reasoning_content":
+						msg.reasoning, _ = m.text()
+					case "tool_calls":
+						msg.toolCalls = m.raw()
+					}
+				}
+				c.leave(&m)
+			case "finish_reason":
+				finish = c.str()
+			case "logprobs":
+				logprobs = c.raw()
+			}
+		}
+		cs.leave(&c)
+		mark := len(t.chunk)
+		if n > 0 {
+			t.chunk = append(t.chunk, ',')
+		}
+		var ok bool
+		if t.chunk, ok = t.appendDelta(t.chunk, &msg, finish, logprobs, idx); ok {
+			n++
+		} else {
+			t.chunk = t.chunk[:mark]
+		}
+	}
+	return n
+}
+
+func (t *Chat) appendTextDelta(dst []byte, txt, finish text) ([]byte, bool) {
+	if txt.empty() && (finish.empty() || finish.is("null")) {
 		return dst, false
 	}
 	dst = append(dst, `{"index":0,"delta":{`...)
@@ -742,7 +1057,7 @@ func (t *Chat) appendTextDelta(dst []byte, text, finish string) ([]byte, bool) {
 		dst = append(dst, `"role":"assistant",`...)
 	}
 	dst = append(dst, `"content":`...)
-	dst = translator.AppendString(dst, text)
+	dst = txt.appendJSON(dst)
 	dst = append(dst, `},"logprobs":null,"finish_reason":`...)
 	dst = appendFinish(dst, finish)
 	return append(dst, '}'), true
@@ -765,56 +1080,65 @@ func (t *Chat) thinkState(idx int64) *uint8 {
 	return &t.think[idx]
 }
 
+// deltaText is a delta's content: in concat mode pre + a + mid + b, where pre and mid
+// are think markers (already escaped) and a is the reasoning; otherwise b alone.
+type deltaText struct {
+	pre, mid string
+	a, b     text
+}
+
+func (d *deltaText) empty() bool {
+	return d.pre == "" && d.mid == "" && d.a.empty() && d.b.empty()
+}
+
+func (d *deltaText) appendJSON(dst []byte) []byte {
+	if d.pre == "" && d.mid == "" && d.a.empty() {
+		return d.b.appendJSON(dst)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, d.pre...)
+	dst = d.a.appendInner(dst)
+	dst = append(dst, d.mid...)
+	dst = d.b.appendInner(dst)
+	return append(dst, '"')
+}
+
 // appendDelta writes one chunk choice; ok is false when it carries nothing.
-func (t *Chat) appendDelta(dst []byte, msg gjson.Result, finish string, logprobs gjson.Result, idx int64) ([]byte, bool) {
-	var content, reasoning, toolCalls gjson.Result
-	msg.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "content":
-			content = v
-		case "reasoning_content":
-			reasoning = v
-		case "tool_calls":
-			toolCalls = v
-		}
-		return true
-	})
-	text := content.Str
-	if content.IsArray() {
-		text = contentText(content)
+func (t *Chat) appendDelta(dst []byte, msg *message, finish text, logprobs string, idx int64) ([]byte, bool) {
+	var txt deltaText
+	if msg.content != "" {
+		txt.b = t.contentText(msg.content)
+	} else {
+		txt.b = msg.text
 	}
-	r := reasoning.Str
-	if t.o.ReasoningMode == ReasoningIgnore {
-		r = ""
+	var r text
+	if t.o.ReasoningMode != ReasoningIgnore {
+		r = msg.reasoning
 	}
-	hasTools := toolCalls.IsArray() && len(toolCalls.Raw) > 2
-	hasFinish := finish != "" && finish != "null"
-	concat := t.o.ReasoningMode == ReasoningConcat
-	var st *uint8
-	if concat {
-		st = t.thinkState(idx)
+	toolCalls := msg.toolCalls
+	hasTools := isArray(toolCalls) && len(toolCalls) > 2
+	hasFinish := !finish.empty() && !finish.is("null")
+	if t.o.ReasoningMode == ReasoningConcat {
+		st := t.thinkState(idx)
 		// Close an open think block before content, tools or the end.
-		if *st == thinkOpen && (text != "" || hasTools || hasFinish) && r == "" {
-			text = thinkEnd + "\n" + text
+		if *st == thinkOpen && (!txt.b.empty() || hasTools || hasFinish) && r.empty() {
+			txt.pre = thinkEnd + `\n`
 			*st = thinkClosed
 		}
-		if r != "" {
+		if !r.empty() {
 			if *st == thinkNone {
-				r = thinkStart + r
+				txt.pre = thinkStart
 				*st = thinkOpen
 			}
-			if text != "" {
-				r += thinkEnd + "\n"
+			if !txt.b.empty() {
+				txt.mid = thinkEnd + `\n`
 				*st = thinkClosed
 			}
-			text = r + text
-			r = ""
+			txt.a, r = r, text{}
 		}
 	}
-	if logprobs.Raw != "" && (logprobs.Type == gjson.Null || !gjson.Valid(logprobs.Raw)) {
-		logprobs = gjson.Result{}
-	}
-	if text == "" && r == "" && !hasTools && !hasFinish && logprobs.Raw == "" {
+	logprobs = validRaw(logprobs)
+	if txt.empty() && r.empty() && !hasTools && !hasFinish && logprobs == "" {
 		return dst, false
 	}
 	dst = append(dst, `{"index":`...)
@@ -825,20 +1149,20 @@ func (t *Chat) appendDelta(dst []byte, msg gjson.Result, finish string, logprobs
 		dst = append(dst, `"role":"assistant"`...)
 		comma = true
 	}
-	if text != "" || (!t.started && !hasTools && r == "") {
+	if !txt.empty() || (!t.started && !hasTools && r.empty()) {
 		if comma {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `"content":`...)
-		dst = translator.AppendString(dst, text)
+		dst = txt.appendJSON(dst)
 		comma = true
 	}
-	if r != "" {
+	if !r.empty() {
 		if comma {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `"reasoning_content":`...)
-		dst = translator.AppendString(dst, r)
+		dst = r.appendJSON(dst)
 		comma = true
 	}
 	if hasTools {
@@ -847,18 +1171,21 @@ func (t *Chat) appendDelta(dst []byte, msg gjson.Result, finish string, logprobs
 		}
 		dst = append(dst, `"tool_calls":[`...)
 		j := 0
-		toolCalls.ForEach(func(_, tc gjson.Result) bool {
+		for it := elements(toolCalls); ; {
+			tc, ok := it.next()
+			if !ok {
+				break
+			}
 			if j > 0 {
 				dst = append(dst, ',')
 			}
 			dst = appendToolCall(dst, tc, j, true)
 			j++
-			return true
-		})
+		}
 		dst = append(dst, ']')
 	}
 	dst = append(dst, `},"logprobs":`...)
-	dst = translator.AppendRawOr(dst, logprobs.Raw, "null")
+	dst = translator.AppendRawOr(dst, logprobs, "null")
 	dst = append(dst, `,"finish_reason":`...)
 	dst = appendFinish(dst, finish)
 	return append(dst, '}'), true

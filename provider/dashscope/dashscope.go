@@ -90,7 +90,14 @@ func IsMultimodalModel(model string) bool {
 	if strings.HasPrefix(m, "qvq") {
 		return true
 	}
-	for _, seg := range strings.FieldsFunc(m, func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
+	for m != "" { // each segment between '-', '_' and '.', without allocating
+		i := strings.IndexAny(m, "-_.")
+		seg := m
+		if i >= 0 {
+			seg, m = m[:i], m[i+1:]
+		} else {
+			m = ""
+		}
 		switch {
 		case seg == "vl", strings.HasPrefix(seg, "omni"), strings.HasSuffix(seg, "omni"),
 			strings.HasPrefix(seg, "audio"), strings.HasSuffix(seg, "audio"), strings.HasSuffix(seg, "vl"):
@@ -168,57 +175,100 @@ func isError(r gjson.Result) bool {
 	return r.Get("code").Type == gjson.String && r.Get("code").Str != "" && !r.Get("output").Exists()
 }
 
-// appendUsage writes an OpenAI `usage` object from a DashScope one and records it.
-func appendUsage(dst []byte, u gjson.Result, rec *translator.Usage) []byte {
-	readUsage(u, rec)
+// appendUsage writes an OpenAI `usage` object from a raw DashScope one and records it.
+func appendUsage(dst []byte, raw string, rec *translator.Usage) []byte {
+	readUsageRaw(raw, rec)
+	return appendUsageFrom(dst, rec)
+}
+
+// appendUsageFrom writes an OpenAI usage object from recorded numbers.
+func appendUsageFrom(dst []byte, u *translator.Usage) []byte {
 	dst = append(dst, `{"prompt_tokens":`...)
-	dst = translator.AppendInt(dst, rec.PromptTokens)
+	dst = translator.AppendInt(dst, u.PromptTokens)
 	dst = append(dst, `,"completion_tokens":`...)
-	dst = translator.AppendInt(dst, rec.CompletionTokens)
+	dst = translator.AppendInt(dst, u.CompletionTokens)
 	dst = append(dst, `,"total_tokens":`...)
-	dst = translator.AppendInt(dst, rec.TotalTokens)
-	if rec.CachedTokens > 0 || rec.CacheCreationTokens > 0 {
+	dst = translator.AppendInt(dst, u.TotalTokens)
+	if u.CachedTokens > 0 || u.CacheCreationTokens > 0 {
 		dst = append(dst, `,"prompt_tokens_details":{"cached_tokens":`...)
-		dst = translator.AppendInt(dst, rec.CachedTokens)
-		if rec.CacheCreationTokens > 0 {
+		dst = translator.AppendInt(dst, u.CachedTokens)
+		if u.CacheCreationTokens > 0 {
 			dst = append(dst, `,"cache_creation_tokens":`...)
-			dst = translator.AppendInt(dst, rec.CacheCreationTokens)
+			dst = translator.AppendInt(dst, u.CacheCreationTokens)
 		}
 		dst = append(dst, '}')
 	}
-	if rec.ReasoningTokens > 0 {
+	if u.ReasoningTokens > 0 {
 		dst = append(dst, `,"completion_tokens_details":{"reasoning_tokens":`...)
-		dst = translator.AppendInt(dst, rec.ReasoningTokens)
+		dst = translator.AppendInt(dst, u.ReasoningTokens)
 		dst = append(dst, '}')
 	}
 	return append(dst, '}')
 }
 
-// readUsage reads a DashScope usage object into rec, keeping rec.Model. DashScope's
-// input_tokens include cached tokens, as OpenAI's prompt_tokens do.
-func readUsage(u gjson.Result, rec *translator.Usage) {
-	model := rec.Model
-	*rec = translator.Usage{Model: model}
-	u.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+// readUsage reads a DashScope usage object into rec, keeping rec.Model.
+func readUsage(u gjson.Result, rec *translator.Usage) { readUsageRaw(u.Raw, rec) }
+
+// readUsageRaw reads a raw DashScope usage object into rec, keeping rec.Model.
+func readUsageRaw(raw string, rec *translator.Usage) {
+	it := members(raw)
+	readUsageIter(&it, rec)
+}
+
+// readUsageIter reads a DashScope usage object into rec, keeping rec.Model, in one pass
+// with integers parsed directly. DashScope's input_tokens include cached tokens, as
+// OpenAI's prompt_tokens do.
+func readUsageIter(it *iter, rec *translator.Usage) {
+	*rec = translator.Usage{Model: rec.Model}
+	for {
+		k, ok := it.key()
+		if !ok {
+			break
+		}
+		switch k {
 		case "input_tokens", "prompt_tokens":
-			rec.PromptTokens = v.Int()
+			rec.PromptTokens = intOf(it.raw())
 		case "output_tokens", "completion_tokens":
-			rec.CompletionTokens = v.Int()
+			rec.CompletionTokens = intOf(it.raw())
 		case "total_tokens":
-			rec.TotalTokens = v.Int()
+			rec.TotalTokens = intOf(it.raw())
 		case "prompt_tokens_details", "input_tokens_details":
-			if c := v.Get("cached_tokens"); c.Exists() {
-				rec.CachedTokens = c.Int()
+			var cached, created string // the first of each, as gjson's Get
+			d := it.enterObject()
+			for {
+				k, ok := d.key()
+				if !ok {
+					break
+				}
+				if k == "cached_tokens" && cached == "" {
+					cached = d.raw()
+				} else if k == "cache_creation_input_tokens" && created == "" {
+					created = d.raw()
+				}
 			}
-			if c := v.Get("cache_creation_input_tokens"); c.Exists() {
-				rec.CacheCreationTokens = c.Int()
+			it.leave(&d)
+			if cached != "" {
+				rec.CachedTokens = intOf(cached)
+			}
+			if created != "" {
+				rec.CacheCreationTokens = intOf(created)
 			}
 		case "output_tokens_details", "completion_tokens_details":
-			rec.ReasoningTokens = v.Get("reasoning_tokens").Int()
+			var reasoning string
+			d := it.enterObject()
+			for {
+				k, ok := d.key()
+				if !ok {
+					break
+				}
+				if k == "reasoning_tokens" && reasoning == "" {
+					reasoning = d.raw()
+				}
+			}
+			it.leave(&d)
+			rec.ReasoningTokens = intOf(reasoning)
 		}
-		return true
-	})
+	}
 	if rec.TotalTokens == 0 {
 		rec.TotalTokens = rec.PromptTokens + rec.CompletionTokens
 	}
