@@ -9,8 +9,8 @@ import (
 
 // Scan reads the members of one JSON object (or the elements of one array) in a single
 // pass, for converters that pick a few fields per event: every Next yields one key and
-// the raw text of its value, and checks the syntax on the way with the rules of
-// gjson.Valid, so a caller that reads to the end needs no separate validation pass.
+// the value is at hand as raw text, and the syntax is checked on the way with the rules
+// of gjson.Valid, so a caller that reads to the end needs no separate validation pass.
 // Nothing is allocated (except Key for a key holding escapes). Values stay raw JSON:
 // a string value is copied to JSON output as it is, escapes included.
 //
@@ -19,22 +19,28 @@ import (
 //		switch s.Key() {
 //		case "type":
 //			typ = s.Value()
+//		case "delta": // read in place, not scanned twice
+//			d := s.Enter()
+//			for d.Next() { ... }
+//			s.Leave(&d)
 //		}
 //	}
 //	if !s.Valid() { /* malformed: report it, keep the output well-formed */ }
 //
-// A value seen before the scan found an error is well-formed JSON text, but only Valid
-// after the last Next says the whole text was. Descend into an object or array value
-// with another Scan over Value().
+// Only Valid after the last Next says the whole text was valid; a Value returned
+// before is well-formed JSON text ("" if it is not).
 type Scan struct {
 	src     string
 	pos     int  // next byte to read
+	from    int  // for a Scan from Enter: where its container's members start
 	end     byte // '}' or ']' closing the container; 0 once the scan is over
+	nested  bool // from Enter: the closing bracket ends the scan
 	started bool // a member was read (a ',' comes next)
+	pending bool // the current value starts at pos and is not skipped yet
 	bad     bool
 	keyEsc  bool
 	key     string // raw key, quotes excluded
-	val     string
+	vstart  int    // start of the current value
 }
 
 // NewScan starts a scan of src. For a JSON text that is no object or array, Next
@@ -56,10 +62,10 @@ func NewScan(src string) Scan {
 	return s
 }
 
-// Next reads the next member (element) and reports whether there is one. It returns
-// false at the end of the container and at the first syntax error.
+// Next moves to the next member (element) and reports whether there is one. It
+// returns false at the end of the container and at the first syntax error.
 func (s *Scan) Next() bool {
-	if s.end == 0 {
+	if s.end == 0 || s.pending && !s.skip() {
 		return false
 	}
 	src := s.src
@@ -78,9 +84,20 @@ func (s *Scan) Next() bool {
 		if i == len(src) || src[i] != '"' {
 			return s.fail()
 		}
-		j, esc, ok := skipString(src, i+1)
-		if !ok {
-			return s.fail()
+		// Keys are short and plain: find the closing quote here, and leave escapes to
+		// skipString.
+		j := i + 1
+		for j < len(src) && src[j] != '"' && src[j] != '\\' && src[j] >= ' ' {
+			j++
+		}
+		esc := false
+		if j < len(src) && src[j] == '"' {
+			j++
+		} else {
+			ok := false
+			if j, esc, ok = skipString(src, i+1); !ok {
+				return s.fail()
+			}
 		}
 		s.key, s.keyEsc = src[i+1:j-1], esc
 		i = skipSpace(src, j)
@@ -89,11 +106,7 @@ func (s *Scan) Next() bool {
 		}
 		i = skipSpace(src, i+1)
 	}
-	j, ok := skipValue(src, i)
-	if !ok {
-		return s.fail()
-	}
-	s.val, s.pos = src[i:j], j
+	s.vstart, s.pos, s.pending = i, i, true
 	return true
 }
 
@@ -105,21 +118,78 @@ func (s *Scan) Key() string {
 	return s.key
 }
 
-// Value is the current member's value as raw JSON text: `"a\nb"`, `12`, `{...}`, `null`.
-func (s *Scan) Value() string { return s.val }
+// Value is the current member's value as raw JSON text: `"a\nb"`, `12`, `{...}`,
+// `null`; "" when it is malformed (the scan then ends).
+func (s *Scan) Value() string {
+	if s.pending && !s.skip() {
+		return ""
+	}
+	return s.src[s.vstart:s.pos]
+}
+
+// Enter starts a scan of the members of the current value, in place. Read it, then
+// hand it to Leave: the value is then scanned once in all. A value that is no object
+// or array yields no members.
+func (s *Scan) Enter() Scan {
+	if !s.pending {
+		return NewScan(s.Value())
+	}
+	var end byte
+	switch s.src[s.vstart] {
+	case '{':
+		end = '}'
+	case '[':
+		end = ']'
+	default:
+		return Scan{} // a scalar: Next skips it
+	}
+	return Scan{src: s.src, pos: s.vstart + 1, from: s.vstart + 1, end: end, nested: true}
+}
+
+// Leave ends a scan from Enter: when sub was read to the end, the current value is
+// known, valid or not, and Next goes on after it.
+func (s *Scan) Leave(sub *Scan) {
+	if !s.pending || sub.from != s.vstart+1 || sub.src != s.src || sub.end != 0 {
+		return // not this value's scan, or not finished: Next skips the value itself
+	}
+	if sub.bad {
+		s.fail()
+		return
+	}
+	s.pos, s.pending = sub.pos, false
+}
 
 // Valid reports whether the text read so far is valid JSON; after Next returned false,
 // whether the whole text is.
 func (s *Scan) Valid() bool { return !s.bad }
 
+// skip reads past the current value.
+func (s *Scan) skip() bool {
+	var j int
+	var ok bool
+	if i := s.vstart; i < len(s.src) && s.src[i] == '"' {
+		j, _, ok = skipString(s.src, i+1)
+	} else {
+		j, ok = skipValue(s.src, i)
+	}
+	if !ok {
+		return s.fail()
+	}
+	s.pos, s.pending = j, false
+	return true
+}
+
 func (s *Scan) finish(i int) bool {
-	s.end, s.key, s.val = 0, "", ""
-	s.bad = skipSpace(s.src, i) != len(s.src)
+	s.end, s.key, s.pos, s.vstart = 0, "", i, i
+	if !s.nested {
+		s.bad = skipSpace(s.src, i) != len(s.src)
+	}
 	return false
 }
 
 func (s *Scan) fail() bool {
-	s.end, s.bad, s.key, s.val = 0, true, "", ""
+	s.end, s.bad, s.pending, s.key = 0, true, false, ""
+	s.vstart = s.pos // Value is ""
 	return false
 }
 

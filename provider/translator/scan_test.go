@@ -16,6 +16,51 @@ func scanAll(src string) ([]string, bool) {
 	return got, s.Valid()
 }
 
+// scanDeep is scanAll entering every object and array in place: members of nested
+// containers are listed after a "{" or "[" line, and the container's own Value last.
+func scanDeep(src string) ([]string, bool) {
+	var got []string
+	var walk func(s *Scan)
+	walk = func(s *Scan) {
+		for s.Next() {
+			k := s.Key()
+			if len(s.src) > s.vstart && (s.src[s.vstart] == '{' || s.src[s.vstart] == '[') {
+				sub := s.Enter()
+				got = append(got, k+" enter")
+				walk(&sub)
+				s.Leave(&sub)
+			}
+			got = append(got, k+"="+s.Value())
+		}
+	}
+	s := NewScan(src)
+	walk(&s)
+	return got, s.Valid()
+}
+
+// gjsonDeep is scanDeep by gjson.
+func gjsonDeep(src string) ([]string, bool) {
+	if !gjson.Valid(src) {
+		return nil, false
+	}
+	var got []string
+	var walk func(r gjson.Result)
+	walk = func(r gjson.Result) {
+		r.ForEach(func(k, v gjson.Result) bool {
+			if v.IsObject() || v.IsArray() {
+				got = append(got, k.Str+" enter")
+				walk(v)
+			}
+			got = append(got, k.Str+"="+v.Raw)
+			return true
+		})
+	}
+	if r := gjson.Parse(src); r.IsObject() || r.IsArray() {
+		walk(r)
+	}
+	return got, true
+}
+
 // gjsonAll is scanAll by gjson: ForEach after Valid.
 func gjsonAll(src string) ([]string, bool) {
 	if !gjson.Valid(src) {
@@ -70,6 +115,40 @@ func equal(a, b []string) bool {
 	return true
 }
 
+func TestScanEnter(t *testing.T) {
+	for _, src := range scanCases {
+		got, ok := scanDeep(src)
+		want, wantOK := gjsonDeep(src)
+		if ok != wantOK {
+			t.Errorf("%q: Valid %v, gjson.Valid %v", src, ok, wantOK)
+			continue
+		}
+		if ok && !equal(got, want) {
+			t.Errorf("%q: members\n got %q\nwant %q", src, got, want)
+		}
+	}
+	// A scalar yields no members and leaves the parent where it was.
+	s := NewScan(`{"a":"x","b":2}`)
+	s.Next()
+	sub := s.Enter()
+	if sub.Next() {
+		t.Error("a string has members")
+	}
+	s.Leave(&sub)
+	if s.Value() != `"x"` || !s.Next() || s.Key() != "b" || s.Value() != "2" || s.Next() || !s.Valid() {
+		t.Error("Enter on a scalar moved the scan")
+	}
+	// A scan left half-read: the parent skips the rest itself.
+	s = NewScan(`{"a":{"x":1,"y":2},"b":3}`)
+	s.Next()
+	sub = s.Enter()
+	sub.Next()
+	s.Leave(&sub)
+	if s.Value() != `{"x":1,"y":2}` || !s.Next() || s.Key() != "b" || s.Next() || !s.Valid() {
+		t.Error("half-read Enter")
+	}
+}
+
 func TestStrInt(t *testing.T) {
 	for _, raw := range []string{`"abc"`, `"a\"b\\c\nd\u00e9\ud83d\ude00"`, `"\ud800x"`, `""`, `12`, `null`, `{"a":1}`} {
 		if got, want := Str(raw), gjson.Parse(raw).Str; got != want {
@@ -115,6 +194,11 @@ func FuzzScan(f *testing.F) {
 		}
 		if ok && !equal(got, want) {
 			t.Fatalf("%q: members\n got %q\nwant %q", src, got, want)
+		}
+		got, ok = scanDeep(src)
+		want, wantOK = gjsonDeep(src)
+		if ok != wantOK || ok && !equal(got, want) {
+			t.Fatalf("%q: deep scan %v %q, gjson %v %q", src, ok, got, wantOK, want)
 		}
 	})
 }
