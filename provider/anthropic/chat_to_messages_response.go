@@ -370,24 +370,25 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 		return dst
 	}
 	// One pass picks the fields and checks the event is JSON.
-	var typ, index, delta, block, message, usage, errObj string
+	var typ, index, block, message, usage, errObj string
+	var d claudeDelta
 	sc := translator.NewScan(bstr(data))
 	for sc.Next() {
-		switch v := sc.Value(); sc.Key() {
+		switch sc.Key() {
 		case "type":
-			typ = v
+			typ = sc.Value()
 		case "index":
-			index = v
-		case "delta":
-			delta = v
+			index = sc.Value()
+		case "delta": // in every content event: read in place
+			d.read(&sc)
 		case "content_block":
-			block = v
+			block = sc.Value()
 		case "message":
-			message = v
+			message = sc.Value()
 		case "usage":
-			usage = v
+			usage = sc.Value()
 		case "error":
-			errObj = v
+			errObj = sc.Value()
 		}
 	}
 	if !sc.Valid() {
@@ -485,20 +486,11 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 		}
 
 	case "content_block_delta":
-		var dtyp, text string
-		sc = translator.NewScan(delta)
-		for sc.Next() {
-			switch v := sc.Value(); sc.Key() {
-			case "type":
-				dtyp = v
-			case "text", "thinking", "partial_json", "signature":
-				text = v
-			}
-		}
+		text := d.text
 		if !isText(text) {
 			return dst
 		}
-		switch translator.Str(dtyp) {
+		switch translator.Str(d.typ) {
 		case "text_delta":
 			dst = t.chunk(dst)
 			dst = append(dst, `{"content":`...)
@@ -539,7 +531,7 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 
 	case "message_delta":
 		s.usage.read(usage)
-		if r := field(delta, "stop_reason"); isStr(r) {
+		if r := d.stop; isStr(r) {
 			s.finish = finishReason(translator.Str(r))
 			dst = t.chunk(dst)
 			dst = append(dst, `{},"finish_reason":"`...)
@@ -563,6 +555,30 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 	}
 	// ping and event types added later need nothing.
 	return dst
+}
+
+// claudeDelta is what an event's delta holds, as raw values.
+type claudeDelta struct {
+	typ, text, stop string
+}
+
+// read reads the current value of sc, the delta object, in place.
+func (d *claudeDelta) read(sc *translator.Scan) {
+	*d = claudeDelta{}
+	in := sc.Enter()
+	for in.Next() {
+		switch in.Key() {
+		case "type":
+			d.typ = in.Value()
+		case "text", "thinking", "partial_json", "signature":
+			d.text = in.Value()
+		case "stop_reason":
+			if d.stop == "" { // the first, as gjson's Get
+				d.stop = in.Value()
+			}
+		}
+	}
+	sc.Leave(&in)
 }
 
 // maxBlocks bounds the per-stream block table against hostile input.

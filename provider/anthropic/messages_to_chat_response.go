@@ -477,20 +477,21 @@ func (t *MessagesToChat) event(dst, data []byte, atEOF bool) []byte {
 		return t.done(dst)
 	}
 	// One pass picks the fields and checks the event is JSON.
-	var id, model, choices, usage, errObj string
+	var id, model, usage, errObj string
+	var c chunkChoice
 	sc := translator.NewScan(bstr(data))
 	for sc.Next() {
-		switch v := sc.Value(); sc.Key() {
+		switch sc.Key() {
 		case "id":
-			id = v
+			id = sc.Value()
 		case "model":
-			model = v
+			model = sc.Value()
 		case "choices":
-			choices = v
+			c = readChoices(&sc)
 		case "usage":
-			usage = v
+			usage = sc.Value()
 		case "error":
-			errObj = v
+			errObj = sc.Value()
 		}
 	}
 	if !sc.Valid() {
@@ -510,50 +511,72 @@ func (t *MessagesToChat) event(dst, data []byte, atEOF bool) []byte {
 		s.usage.read(usage)
 		t.usage = s.usage.translator(s.model)
 	}
-	// Only the first choice (index 0) has an Anthropic form.
-	sc = translator.NewScan(choices)
-	for sc.Next() {
-		var index, delta, finish string
-		c := translator.NewScan(sc.Value())
-		for c.Next() {
-			switch v := c.Value(); c.Key() {
+	return t.choice(dst, &c)
+}
+
+// chunkChoice is what the first choice of an OpenAI chunk holds, as raw values.
+type chunkChoice struct {
+	reasoning, alt, content, calls, finish string
+}
+
+// readChoices reads the choices array in place and returns its first choice with
+// index 0 (or no index): only that one has an Anthropic form.
+func readChoices(sc *translator.Scan) (first chunkChoice) {
+	found := false
+	list := sc.Enter()
+	for list.Next() {
+		if found {
+			continue
+		}
+		var index string
+		var c chunkChoice
+		el := list.Enter()
+		for el.Next() {
+			switch el.Key() {
 			case "index":
-				if index == "" {
-					index = v
+				if index == "" { // the first, as gjson's Get
+					index = el.Value()
 				}
 			case "delta":
-				delta = v
+				c.readDelta(&el)
 			case "finish_reason":
-				finish = v
+				c.finish = el.Value()
 			}
 		}
+		list.Leave(&el)
 		if index != "" && rawInt(index) != 0 {
 			continue
 		}
-		return t.delta(dst, delta, finish)
+		first, found = c, true
 	}
-	return dst
+	sc.Leave(&list)
+	return first
 }
 
-// delta converts the delta and finish_reason of the first choice.
-func (t *MessagesToChat) delta(dst []byte, delta, finish string) []byte {
-	s := &t.s
-	var reasoning, alt, content, calls string
-	sc := translator.NewScan(delta)
-	for sc.Next() {
-		switch v := sc.Value(); sc.Key() {
+func (c *chunkChoice) readDelta(sc *translator.Scan) {
+	c.reasoning, c.alt, c.content, c.calls = "", "", "", ""
+	d := sc.Enter()
+	for d.Next() {
+		switch d.Key() {
 		case "reasoning_content":
-			reasoning = v
+			c.reasoning = d.Value()
 		case "reasoning": // OpenRouter's and newer vLLM's name
-			alt = v
+			c.alt = d.Value()
 		case "content":
-			content = v
+			c.content = d.Value()
 		case "tool_calls":
-			calls = v
+			c.calls = d.Value()
 		}
 	}
+	sc.Leave(&d)
+}
+
+// choice converts the delta and finish_reason of the first choice.
+func (t *MessagesToChat) choice(dst []byte, c *chunkChoice) []byte {
+	s := &t.s
+	reasoning, content, calls, finish := c.reasoning, c.content, c.calls, c.finish
 	if reasoning == "" || reasoning == "null" {
-		reasoning = alt
+		reasoning = c.alt
 	}
 	if isText(reasoning) {
 		dst = t.text(dst, 'k', reasoning)
@@ -564,7 +587,7 @@ func (t *MessagesToChat) delta(dst []byte, delta, finish string) []byte {
 	// Only an array holds calls: "tool_calls":null is no call.
 	if isArr(calls) {
 		var n int64
-		sc = translator.NewScan(calls)
+		sc := translator.NewScan(calls)
 		for sc.Next() {
 			dst = t.toolCall(dst, sc.Value(), n)
 			n++
