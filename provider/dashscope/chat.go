@@ -39,6 +39,8 @@ type Chat struct {
 	started  bool   // the first chunk (with the role) was written
 	done     bool   // [DONE] written
 	hasUsage bool
+	usageRaw []byte  // the last usage object of the stream, read on demand
+	usageNew bool    // usageRaw is not read into usage yet
 	think    []uint8 // per choice index: concat-mode reasoning state
 	status   int
 	raw      bool // a non-SSE answer on the streaming path: collected whole
@@ -448,7 +450,18 @@ func (t *Chat) EditUpstream(path string, setHeader func(name, value string)) str
 }
 
 // Usage implements translator.Translator.
-func (t *Chat) Usage() translator.Usage { return t.usage }
+func (t *Chat) Usage() translator.Usage {
+	t.readStreamUsage()
+	return t.usage
+}
+
+// readStreamUsage reads the last usage object a stream sent into t.usage.
+func (t *Chat) readStreamUsage() {
+	if t.usageNew {
+		readUsageRaw(view(t.usageRaw), &t.usage)
+		t.usageNew = false
+	}
+}
 
 func (t *Chat) stamp() {
 	if t.created == 0 {
@@ -860,6 +873,7 @@ func (t *Chat) finish(dst []byte) []byte {
 	}
 	if t.hasUsage {
 		t.stamp()
+		t.readStreamUsage()
 		dst = t.appendHead(dst)
 		dst = append(dst, `],"usage":`...)
 		dst = appendUsageFrom(dst, &t.usage)
@@ -890,8 +904,8 @@ func (t *Chat) event(dst []byte, ev sse.Event) []byte {
 // chunk's id) comes last.
 func (t *Chat) data(dst, data []byte) []byte {
 	var code, reqID text
-	usage := translator.Usage{Model: t.usage.Model}
-	hasUsage, hasOutput := false, false
+	var usage string
+	hasOutput := false
 	n := 0
 	for it := members(view(data)); ; {
 		k, ok := it.key()
@@ -904,13 +918,11 @@ func (t *Chat) data(dst, data []byte) []byte {
 			t.chunk = t.chunk[:0]
 			n = t.outputDeltas(&it)
 		case "usage":
-			u := it.enterObject()
-			if hasUsage = u.opened; hasUsage {
-				readUsageIter(&u, &usage)
-				it.leave(&u)
-			}
+			usage = it.raw()
 		case "request_id":
-			reqID, _ = it.text()
+			if t.id == "" {
+				reqID, _ = it.text()
+			}
 		case "code":
 			code, _ = it.text()
 		}
@@ -918,8 +930,10 @@ func (t *Chat) data(dst, data []byte) []byte {
 	if !hasOutput && !code.empty() {
 		return t.errorEnd(dst, appendError(nil, 0, data))
 	}
-	if hasUsage {
-		t.usage, t.hasUsage = usage, true
+	if isObject(usage) {
+		// Kept raw and read when asked for: only the last one counts.
+		t.usageRaw = append(t.usageRaw[:0], usage...)
+		t.usageNew, t.hasUsage = true, true
 	}
 	if t.id == "" && !reqID.empty() {
 		t.id = strings.Clone(reqID.value()) // reqID views the event's bytes

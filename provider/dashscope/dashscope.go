@@ -227,11 +227,11 @@ func readUsageIter(it *iter, rec *translator.Usage) {
 		}
 		switch k {
 		case "input_tokens", "prompt_tokens":
-			rec.PromptTokens = intOf(it.raw())
+			rec.PromptTokens = it.int()
 		case "output_tokens", "completion_tokens":
-			rec.CompletionTokens = intOf(it.raw())
+			rec.CompletionTokens = it.int()
 		case "total_tokens":
-			rec.TotalTokens = intOf(it.raw())
+			rec.TotalTokens = it.int()
 		case "prompt_tokens_details", "input_tokens_details":
 			var cached, created string // the first of each, as gjson's Get
 			d := it.enterObject()

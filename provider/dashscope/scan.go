@@ -1,8 +1,11 @@
 package dashscope
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/ai-proxy/ai-proxy/provider/translator"
 	"github.com/tidwall/gjson"
@@ -46,35 +49,41 @@ func open(s string, i int, o, c byte) iter {
 
 // more moves to the next item; false at the end (or when malformed).
 func (it *iter) more() bool {
-	if it.close == 0 {
-		return false
+	i, ok := it.advance()
+	if ok {
+		it.i = i
 	}
+	return ok
+}
+
+// advance skips the current value if it was not read, then the separator; it returns
+// where the next item starts.
+func (it *iter) advance() (int, bool) {
+	s, i := it.s, it.i
 	if it.pending {
 		it.pending = false
-		e := valueEnd(it.s, it.i)
-		if e < 0 {
-			return it.fail()
+		if i = valueEnd(s, i); i < 0 {
+			return 0, it.fail()
 		}
-		it.i = e
 	}
-	s := it.s
-	i := skipWS(s, it.i)
-	if i < len(s) && s[i] == it.close {
+	i = skipWS(s, i)
+	if i >= len(s) || it.close == 0 {
+		return 0, it.close != 0 && it.fail()
+	}
+	if s[i] == it.close {
 		it.close, it.i, it.done = 0, i+1, true
-		return false
+		return 0, false
 	}
 	if it.n > 0 {
-		if i >= len(s) || s[i] != ',' {
-			return it.fail()
+		if s[i] != ',' {
+			return 0, it.fail()
 		}
-		i = skipWS(s, i+1)
+		if i = skipWS(s, i+1); i >= len(s) {
+			return 0, it.fail()
+		}
 	}
-	if i >= len(s) {
-		return it.fail()
-	}
-	it.i = i
 	it.n++
-	return true
+	return i, true
 }
 
 func (it *iter) fail() bool {
@@ -91,17 +100,36 @@ func (it *iter) item() bool {
 	return true
 }
 
-// key moves to the next object member and returns its name (unescaped).
+// key moves to the next object member and returns its name (unescaped). It is the
+// hottest function of the converter, so the common case (compact JSON, a number or
+// nothing to skip) is written out in it: a call and every taken branch cost in wasm.
 func (it *iter) key() (string, bool) {
-	if !it.more() {
-		return "", false
-	}
 	s, i := it.s, it.i
+	if it.pending && i < len(s) && !container[s[i]] { // skip a scalar in place
+		if s[i] == '"' {
+			i = stringEnd(s, i)
+		} else {
+			i = scalarEnd(s, i)
+		}
+		it.pending = false
+		if i < 0 {
+			return "", it.fail()
+		}
+		it.i = i
+	}
+	if it.pending || it.n == 0 || i >= len(s) || s[i] != ',' || i+1 >= len(s) || s[i+1] != '"' {
+		var ok bool
+		if i, ok = it.advance(); !ok {
+			return "", false
+		}
+	} else { // ,"key"
+		i++
+		it.n++
+	}
 	if s[i] != '"' {
 		return "", it.fail()
 	}
-	// Keys are short: a plain loop beats a call to IndexByte, above all in wasm.
-	e := i + 1
+	e := i + 1 // keys are short: a plain loop
 	for e < len(s) && s[e] != '"' && s[e] != '\\' {
 		e++
 	}
@@ -116,15 +144,46 @@ func (it *iter) key() (string, bool) {
 		if e = stringEnd(s, i); e < 0 {
 			return "", it.fail()
 		}
-		k = gjson.Parse(s[i:e]).Str
+		k = unquote(s[i:e])
 	}
-	i = skipWS(s, e)
-	if i >= len(s) || s[i] != ':' {
+	if e < len(s) && s[e] == ':' {
+		e++
+	} else if e = skipWS(s, e); e < len(s) && s[e] == ':' {
+		e++
+	} else {
 		return "", it.fail()
 	}
-	it.i = skipWS(s, i+1)
-	it.pending = true
+	if e < len(s) && s[e] <= ' ' {
+		e = skipWS(s, e)
+	}
+	it.i, it.pending = e, true
 	return k, true
+}
+
+// int reads the current value as gjson's Result.Int would, parsing a plain integer in
+// place.
+func (it *iter) int() int64 {
+	s, i := it.s, it.i
+	if !it.pending || i >= len(s) {
+		return 0
+	}
+	neg := s[i] == '-'
+	j := i
+	if neg {
+		j++
+	}
+	var n int64
+	for ; j < len(s) && j-i < 18 && s[j]-'0' < 10; j++ {
+		n = n*10 + int64(s[j]-'0')
+	}
+	if j == len(s) || j > i && !neg && delim[s[j]] || j > i+1 && delim[s[j]] {
+		it.i, it.pending = j, false
+		if neg {
+			n = -n
+		}
+		return n
+	}
+	return gjsonInt(it.raw())
 }
 
 // raw reads the current value as raw JSON text ("" when malformed).
@@ -162,7 +221,7 @@ func (it *iter) text() (x text, raw string) {
 	case canon:
 		x.lit = raw
 	default:
-		x.s = gjson.Parse(raw).Str
+		x.s = unquote(raw)
 	}
 	return x, raw
 }
@@ -234,7 +293,57 @@ func field(raw, key string) string {
 }
 
 func skipWS(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t') {
+	for i < len(s) && s[i] <= ' ' && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// Strings are scanned a word (8 bytes) at a time: a Go loop over bytes costs several
+// ns per byte in wasm, about as much as a word.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// word returns s[i:i+8] as a little-endian word; i+8 <= len(s).
+func word(s string, i int) uint64 {
+	// An array pointer, not unsafe.Slice: that one calls an overflow check in wasm.
+	p := (*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i))
+	return binary.LittleEndian.Uint64(p[:])
+}
+
+// bytesEqual marks (high bit) the bytes of w equal to c; the lowest mark is exact.
+func bytesEqual(w uint64, c byte) uint64 {
+	x := w ^ (ones * uint64(c))
+	return (x - ones) &^ x & highs
+}
+
+// quoteOrBackslash returns the index of the first '"' or '\\' in s from i, or len(s).
+func quoteOrBackslash(s string, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		w := word(s, i)
+		if m := bytesEqual(w, '"') | bytesEqual(w, '\\'); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(s) && s[i] != '"' && s[i] != '\\' {
+		i++
+	}
+	return i
+}
+
+// plainEnd returns the index of the first byte from i that AppendString would not copy
+// as it is in one step (see plain), or len(s).
+func plainEnd(s string, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		w := word(s, i)
+		// Non-ASCII, control characters, '"' and '\\'.
+		if m := (w | (w-ones*0x20)&^w | bytesEqual(w, '"') | bytesEqual(w, '\\')) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(s) && plain[s[i]] {
 		i++
 	}
 	return i
@@ -243,46 +352,25 @@ func skipWS(s string, i int) int {
 // stringEnd returns the index just past the string literal starting at s[i] ('"'), or
 // -1 when it is not terminated.
 func stringEnd(s string, i int) int {
-	j := i + 1
-	// Most strings are short: a plain loop first, IndexByte (word-at-a-time, also in
-	// wasm) for the rest.
-	for n := min(len(s), j+32); j < n; j++ {
-		switch s[j] {
-		case '"':
-			return j + 1
-		case '\\':
-			j++
-		}
-	}
-	for j < len(s) {
-		q := strings.IndexByte(s[j:], '"')
-		if q < 0 {
+	for j := i + 1; ; j += 2 { // past a backslash and the byte it escapes
+		if j = quoteOrBackslash(s, j); j >= len(s) {
 			return -1
 		}
-		j += q
-		b := j - 1 // an odd run of backslashes before it escapes the quote
-		for b > i && s[b] == '\\' {
-			b--
-		}
-		if (j-b)%2 == 1 {
+		if s[j] == '"' {
 			return j + 1
 		}
-		j++
 	}
-	return -1
 }
 
 // scanString is stringEnd that also reports whether the literal is canonical: exactly
 // what translator.AppendString writes for its value, so it can be copied as it is.
 func scanString(s string, i int) (end int, canon bool) {
 	canon = true
-	for j := i + 1; j < len(s); {
-		c := s[j]
-		if plain[c] {
-			j++
-			continue
+	for j := i + 1; ; {
+		if j = plainEnd(s, j); j >= len(s) {
+			return -1, false
 		}
-		switch {
+		switch c := s[j]; {
 		case c == '"':
 			return j + 1, canon
 		case c == '\\':
@@ -308,7 +396,6 @@ func scanString(s string, i int) (end int, canon bool) {
 			j += size
 		}
 	}
-	return -1, false
 }
 
 // valueEnd returns the index just past the value starting at s[i], or -1.
@@ -321,14 +408,16 @@ func valueEnd(s string, i int) int {
 		return stringEnd(s, i)
 	case '{', '[':
 		depth := 0
-		for j := i; j < len(s); j++ {
+		for j := i; ; j++ {
+			if j = structural(s, j); j >= len(s) {
+				return -1
+			}
 			switch s[j] {
 			case '"':
-				e := stringEnd(s, j)
-				if e < 0 {
+				if j = stringEnd(s, j); j < 0 {
 					return -1
 				}
-				j = e - 1
+				j--
 			case '{', '[':
 				depth++
 			case '}', ']':
@@ -337,20 +426,42 @@ func valueEnd(s string, i int) int {
 				}
 			}
 		}
-		return -1
 	case ',', ':', '}', ']':
 		return -1
 	}
-	j := i + 1 // a number or a literal: up to the next delimiter
-	for j < len(s) {
-		switch s[j] {
-		case ',', ':', '}', ']', '{', '[', '"', ' ', '\n', '\r', '\t':
-			return j
-		}
+	return scalarEnd(s, i)
+}
+
+// scalarEnd returns the end of the number or literal starting at s[i].
+func scalarEnd(s string, i int) int {
+	j := i + 1
+	for j < len(s) && !delim[s[j]] {
 		j++
 	}
 	return j
 }
+
+// structural returns the index of the first '"', '{', '[', '}' or ']' in s from i, or
+// len(s).
+func structural(s string, i int) int {
+	for i < len(s) && !bracket[s[i]] {
+		i++
+	}
+	return i
+}
+
+// delim marks the bytes that end a number or literal; container the bytes that start
+// an object or array; bracket the bytes structural looks for.
+var delim, container, bracket = func() (d, c, b [256]bool) {
+	for _, x := range []byte(",:}]{[\" \n\r\t") {
+		d[x] = true
+	}
+	c['{'], c['['] = true, true
+	for _, x := range []byte(`"{[]}`) {
+		b[x] = true
+	}
+	return
+}()
 
 // intOf returns what gjson's Result.Int returns for the raw value, parsing plain
 // integers directly (gjson would run ParseFloat on every number it passes).
@@ -363,12 +474,12 @@ func intOf(raw string) int64 {
 		i = 1
 	}
 	if n := len(raw) - i; n == 0 || n > 18 {
-		return gjson.Parse(raw).Int()
+		return gjsonInt(raw)
 	}
 	var n int64
 	for _, c := range []byte(raw[i:]) {
 		if c < '0' || c > '9' {
-			return gjson.Parse(raw).Int()
+			return gjsonInt(raw)
 		}
 		n = n*10 + int64(c-'0')
 	}
@@ -377,6 +488,20 @@ func intOf(raw string) int64 {
 	}
 	return n
 }
+
+// The gjson fallbacks are kept out of line: a gjson.Result on the stack makes every
+// call of the hot functions zero a large frame, which costs in wasm.
+
+// unquote returns the value of a string literal, unescaped as gjson does.
+//
+//go:noinline
+func unquote(lit string) string { return gjson.Parse(lit).Str }
+
+//go:noinline
+func gjsonInt(raw string) int64 { return gjson.Parse(raw).Int() }
+
+//go:noinline
+func gjsonString(raw string) string { return gjson.Parse(raw).String() }
 
 // boolOf returns what gjson's Result.Bool returns for the raw value.
 func boolOf(raw string) bool {
@@ -413,7 +538,7 @@ func strOf(raw string) text {
 	if canonical(raw) {
 		return text{lit: raw}
 	}
-	return text{s: gjson.Parse(raw).Str}
+	return text{s: unquote(raw)}
 }
 
 // stringOf reads a raw value as gjson's Result.String: numbers, booleans, objects
@@ -425,7 +550,7 @@ func stringOf(raw string) text {
 	case raw == "" || raw == "null":
 		return text{}
 	}
-	return text{s: gjson.Parse(raw).String()}
+	return text{s: gjsonString(raw)}
 }
 
 func (x text) empty() bool { return x.lit == "" && x.s == "" }
@@ -446,7 +571,7 @@ func (x text) value() string {
 	if strings.IndexByte(x.lit, '\\') < 0 {
 		return x.lit[1 : len(x.lit)-1]
 	}
-	return gjson.Parse(x.lit).Str
+	return unquote(x.lit)
 }
 
 // appendJSON appends the value as a JSON string, as translator.AppendString would.
