@@ -106,7 +106,41 @@ func (s *Scan) Next() bool {
 		}
 		i = skipSpace(src, i+1)
 	}
-	s.vstart, s.pos, s.pending = i, i, true
+	s.vstart, s.pos = i, i
+	if i == len(src) {
+		return s.fail()
+	}
+	// Scalars are skipped here (calls are dear in wasm); objects and arrays when they
+	// are needed, so that Enter can read them in place.
+	switch c := src[i]; c {
+	case '{', '[':
+		s.pending = true
+		return true
+	case '"':
+		j := plainEnd(src, i+1)
+		if j < len(src) && src[j] == '"' {
+			s.pos = j + 1
+			return true
+		}
+		ok := false
+		if j, _, ok = skipString(src, j); !ok {
+			return s.fail()
+		}
+		s.pos = j
+		return true
+	case 'n', 't', 'f':
+		j, ok := skipLiteral(src, i)
+		if !ok {
+			return s.fail()
+		}
+		s.pos = j
+		return true
+	}
+	j, ok := skipNumber(src, i)
+	if !ok {
+		return s.fail()
+	}
+	s.pos = j
 	return true
 }
 
@@ -244,7 +278,7 @@ func skipValue(src string, i int) (int, bool) {
 	if i >= len(src) {
 		return i, false
 	}
-	switch c := src[i]; c {
+	switch src[i] {
 	case '"':
 		j, _, ok := skipString(src, i+1)
 		return j, ok
@@ -252,33 +286,54 @@ func skipValue(src string, i int) (int, bool) {
 		return skipContainer(src, i+1, '}')
 	case '[':
 		return skipContainer(src, i+1, ']')
-	case 't':
-		return i + 4, len(src)-i >= 4 && src[i:i+4] == "true"
-	case 'f':
-		return i + 5, len(src)-i >= 5 && src[i:i+5] == "false"
-	case 'n':
-		return i + 4, len(src)-i >= 4 && src[i:i+4] == "null"
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return skipNumber(src, i)
+	case 'n', 't', 'f':
+		return skipLiteral(src, i)
+	}
+	return skipNumber(src, i)
+}
+
+// skipLiteral returns the end of the null, true or false at src[i].
+func skipLiteral(src string, i int) (int, bool) {
+	if len(src)-i >= 4 {
+		switch src[i] {
+		case 'n':
+			return i + 4, src[i+1] == 'u' && src[i+2] == 'l' && src[i+3] == 'l'
+		case 't':
+			return i + 4, src[i+1] == 'r' && src[i+2] == 'u' && src[i+3] == 'e'
+		case 'f':
+			return i + 5, len(src)-i >= 5 && src[i+1] == 'a' && src[i+2] == 'l' && src[i+3] == 's' && src[i+4] == 'e'
+		}
 	}
 	return i, false
 }
 
 // skipContainer returns the end of the object (end '}') or array (end ']') whose
-// first byte after the bracket is src[i].
+// first byte after the bracket is src[i]. It walks nested containers in one loop with
+// a stack of bits (calls are dear in wasm), and recurses only past 64 levels.
 func skipContainer(src string, i int, end byte) (int, bool) {
+	var objs uint64 // bit d: level d is an object
+	if end == '}' {
+		objs = 1
+	}
+	d := 0
 	i = skipSpace(src, i)
 	if i < len(src) && src[i] == end {
 		return i + 1, true
 	}
 	for {
-		if end == '}' {
+		// A member: the key in an object, then the value.
+		if objs>>d&1 == 1 {
 			if i == len(src) || src[i] != '"' {
 				return i, false
 			}
-			j, _, ok := skipString(src, i+1)
-			if !ok {
-				return j, false
+			j := plainEnd(src, i+1)
+			if j < len(src) && src[j] == '"' {
+				j++
+			} else {
+				ok := false
+				if j, _, ok = skipString(src, j); !ok {
+					return j, false
+				}
 			}
 			i = skipSpace(src, j)
 			if i == len(src) || src[i] != ':' {
@@ -286,45 +341,101 @@ func skipContainer(src string, i int, end byte) (int, bool) {
 			}
 			i = skipSpace(src, i+1)
 		}
-		j, ok := skipValue(src, i)
-		if !ok {
-			return j, false
-		}
-		i = skipSpace(src, j)
 		if i == len(src) {
 			return i, false
 		}
-		switch src[i] {
-		case end:
-			return i + 1, true
-		case ',':
+		switch c := src[i]; c {
+		case '"':
+			j := plainEnd(src, i+1)
+			if j < len(src) && src[j] == '"' {
+				i = j + 1
+			} else {
+				ok := false
+				if i, _, ok = skipString(src, j); !ok {
+					return i, false
+				}
+			}
+		case '{', '[':
+			if d == 63 {
+				ok := false
+				if i, ok = skipValue(src, i); !ok {
+					return i, false
+				}
+				break
+			}
 			i = skipSpace(src, i+1)
+			if i < len(src) && (c == '{' && src[i] == '}' || c == '[' && src[i] == ']') {
+				i++
+				break // an empty container is a whole value
+			}
+			d++
+			if c == '{' {
+				objs |= 1 << d
+			} else {
+				objs &^= 1 << d
+			}
+			continue
+		case 'n', 't', 'f':
+			ok := false
+			if i, ok = skipLiteral(src, i); !ok {
+				return i, false
+			}
 		default:
-			return i, false
+			ok := false
+			if i, ok = skipNumber(src, i); !ok {
+				return i, false
+			}
+		}
+		// After a value: a comma, or the end of this level (and maybe of the ones
+		// around it).
+		for {
+			i = skipSpace(src, i)
+			if i == len(src) {
+				return i, false
+			}
+			if src[i] == ',' {
+				i = skipSpace(src, i+1)
+				break
+			}
+			closer := byte(']')
+			if objs>>d&1 == 1 {
+				closer = '}'
+			}
+			if src[i] != closer {
+				return i, false
+			}
+			i++
+			if d == 0 {
+				return i, true
+			}
+			d--
 		}
 	}
 }
 
-// skipString returns the end of the string whose body starts at src[i] (after the
-// opening quote), and whether it holds escapes. Control characters are errors; UTF-8
-// is not checked (as gjson.Valid).
+// plainEnd returns the index of the first quote, backslash or control character in
+// src at or after i, or len(src): the end of the plain run of a string's bytes.
+func plainEnd(src string, i int) int {
+	for len(src)-i >= 8 {
+		if m := special8(load8(src, i)); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for i < len(src) && src[i] >= ' ' && src[i] != '"' && src[i] != '\\' {
+		i++
+	}
+	return i
+}
+
+// skipString returns the end of the string whose body continues at src[i] (after the
+// opening quote, or inside the body but not inside an escape), and whether it holds
+// escapes from i on. Control characters are errors; UTF-8 is not checked (as
+// gjson.Valid).
 func skipString(src string, i int) (end int, esc, ok bool) {
 	for {
-		// Find the next quote, backslash or control character 8 bytes at a time.
-		for {
-			if len(src)-i < 8 {
-				for i < len(src) && src[i] >= ' ' && src[i] != '"' && src[i] != '\\' {
-					i++
-				}
-				break
-			}
-			if m := special8(load8(src, i)); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				break
-			}
-			i += 8
-		}
-		if i == len(src) {
+		i = plainEnd(src, i)
+		if i >= len(src) {
 			return i, esc, false
 		}
 		switch src[i] {
@@ -365,7 +476,7 @@ const (
 
 // special8 marks the bytes of w that are a quote, a backslash or a control character
 // with their high bit (SWAR "has a byte < n" and "has a zero byte"). Only the lowest
-// mark is exact, which is all skipString needs.
+// mark is exact, which is all plainEnd needs.
 func special8(w uint64) uint64 {
 	ctl := (w - ones*0x20) &^ w
 	q := w ^ ones*'"'
