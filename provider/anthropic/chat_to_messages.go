@@ -36,6 +36,11 @@ type ChatToMessages struct {
 	s     chatStream
 	usage translator.Usage
 
+	// The last content_block_delta, to recognize the next ones like it cheaply.
+	tmpl      translator.Template
+	tmplKind  byte // its deltaKind
+	tmplIndex int64
+
 	// reused scratch for the JSON answer
 	text, think, blocks, tools []byte
 }

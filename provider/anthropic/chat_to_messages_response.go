@@ -369,6 +369,11 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 	if t.s.finished || len(data) == 0 {
 		return dst
 	}
+	// A delta like the last one but for its text: only the text needs reading.
+	if text, ok := t.tmpl.Match(bstr(data)); ok {
+		return t.delta(dst, t.tmplKind, t.tmplIndex, text)
+	}
+	t.tmpl.Reset()
 	// One pass picks the fields and checks the event is JSON.
 	var typ, index, block, message, usage, errObj string
 	var d claudeDelta
@@ -486,37 +491,13 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 		}
 
 	case "content_block_delta":
-		text := d.text
-		if !isText(text) {
-			return dst
+		kind, i := deltaKind(translator.Str(d.typ)), rawInt(index)
+		if kind != 0 && isStr(d.text) {
+			// The next deltas of this block will likely differ only in their text.
+			t.tmpl.Set(bstr(data), d.text)
+			t.tmplKind, t.tmplIndex = kind, i
 		}
-		switch translator.Str(d.typ) {
-		case "text_delta":
-			dst = t.chunk(dst)
-			dst = append(dst, `{"content":`...)
-		case "thinking_delta":
-			dst = t.chunk(dst)
-			dst = append(dst, `{"reasoning_content":`...)
-		case "signature_delta":
-			dst = t.chunk(dst)
-			dst = append(dst, `{"reasoning_signature":`...)
-		case "input_json_delta":
-			b := t.block(rawInt(index))
-			if b == nil || b.kind != 'u' {
-				return dst
-			}
-			b.args = true
-			dst = t.chunk(dst)
-			dst = append(dst, `{"tool_calls":[{"index":`...)
-			dst = translator.AppendInt(dst, int64(b.tool))
-			dst = append(dst, `,"function":{"arguments":`...)
-			dst = append(dst, text...)
-			return endChunk(append(dst, "}}]}"...))
-		default:
-			return dst
-		}
-		dst = append(dst, text...)
-		return endChunk(append(dst, '}'))
+		return t.delta(dst, kind, i, d.text)
 
 	case "content_block_stop":
 		// A tool call whose input never arrived still gets valid JSON arguments.
@@ -555,6 +536,57 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 	}
 	// ping and event types added later need nothing.
 	return dst
+}
+
+// deltaKind codes a content_block_delta type: 't'ext, 'k' thinking, 's'ignature,
+// 'j'son input; 0 for types without an OpenAI form.
+func deltaKind(typ string) byte {
+	switch typ {
+	case "text_delta":
+		return 't'
+	case "thinking_delta":
+		return 'k'
+	case "signature_delta":
+		return 's'
+	case "input_json_delta":
+		return 'j'
+	}
+	return 0
+}
+
+// delta converts a content_block_delta of the given kind for block index; text is
+// its raw text, thinking, signature or partial_json.
+func (t *ChatToMessages) delta(dst []byte, kind byte, index int64, text string) []byte {
+	if !isText(text) {
+		return dst
+	}
+	switch kind {
+	case 't':
+		dst = t.chunk(dst)
+		dst = append(dst, `{"content":`...)
+	case 'k':
+		dst = t.chunk(dst)
+		dst = append(dst, `{"reasoning_content":`...)
+	case 's':
+		dst = t.chunk(dst)
+		dst = append(dst, `{"reasoning_signature":`...)
+	case 'j':
+		b := t.block(index)
+		if b == nil || b.kind != 'u' {
+			return dst
+		}
+		b.args = true
+		dst = t.chunk(dst)
+		dst = append(dst, `{"tool_calls":[{"index":`...)
+		dst = translator.AppendInt(dst, int64(b.tool))
+		dst = append(dst, `,"function":{"arguments":`...)
+		dst = append(dst, text...)
+		return endChunk(append(dst, "}}]}"...))
+	default:
+		return dst
+	}
+	dst = append(dst, text...)
+	return endChunk(append(dst, '}'))
 }
 
 // claudeDelta is what an event's delta holds, as raw values.

@@ -27,6 +27,10 @@ type MessagesToChat struct {
 	s     msgStream
 	usage translator.Usage
 
+	// The last text chunk, to recognize the next ones like it cheaply.
+	tmpl     translator.Template
+	tmplKind byte // 't'ext or 'k' thinking
+
 	// reused scratch
 	parts, tools []byte
 }

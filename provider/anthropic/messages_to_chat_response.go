@@ -476,6 +476,14 @@ func (t *MessagesToChat) event(dst, data []byte, atEOF bool) []byte {
 	if string(data) == "[DONE]" {
 		return t.done(dst)
 	}
+	// A chunk like the last one but for its text: only the text needs reading.
+	if text, ok := t.tmpl.Match(bstr(data)); ok {
+		if isText(text) {
+			dst = t.text(dst, t.tmplKind, text)
+		}
+		return dst
+	}
+	t.tmpl.Reset()
 	// One pass picks the fields and checks the event is JSON.
 	var id, model, usage, errObj string
 	var c chunkChoice
@@ -510,13 +518,36 @@ func (t *MessagesToChat) event(dst, data []byte, atEOF bool) []byte {
 	if isObj(usage) {
 		s.usage.read(usage)
 		t.usage = s.usage.translator(s.model)
+	} else if c.found {
+		t.setTemplate(data, &c)
 	}
 	return t.choice(dst, &c)
+}
+
+// setTemplate remembers a chunk whose only effect is one text or reasoning delta, as
+// the next chunks will likely differ from it only in that text.
+func (t *MessagesToChat) setTemplate(data []byte, c *chunkChoice) {
+	if isArr(c.calls) || isText(c.finish) {
+		return
+	}
+	reasoning := c.reasoning
+	if reasoning == "" || reasoning == "null" {
+		reasoning = c.alt
+	}
+	switch {
+	case isStr(c.content) && !isText(reasoning):
+		t.tmpl.Set(bstr(data), c.content)
+		t.tmplKind = 't'
+	case isStr(reasoning) && !isText(c.content):
+		t.tmpl.Set(bstr(data), reasoning)
+		t.tmplKind = 'k'
+	}
 }
 
 // chunkChoice is what the first choice of an OpenAI chunk holds, as raw values.
 type chunkChoice struct {
 	reasoning, alt, content, calls, finish string
+	found                                  bool
 }
 
 // readChoices reads the choices array in place and returns its first choice with
@@ -548,6 +579,7 @@ func readChoices(sc *translator.Scan) (first chunkChoice) {
 			continue
 		}
 		first, found = c, true
+		first.found = true
 	}
 	sc.Leave(&list)
 	return first

@@ -1,6 +1,9 @@
 package anthropic
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -75,6 +78,79 @@ func TestStreamAllocs(t *testing.T) {
 		})
 		if n != 0 {
 			t.Errorf("%s: %v allocations per %d bytes of events", tt.name, n, len(events))
+		}
+	}
+}
+
+// withoutTemplate converts stream one event at a time, forgetting the template after
+// each: every event takes the full scan.
+func withoutTemplate(tr translator.Translator, stream []byte) []byte {
+	var out []byte
+	for len(stream) > 0 {
+		n := bytes.Index(stream, []byte("\n\n")) + 2
+		if n < 2 {
+			n = len(stream)
+		}
+		out, _ = tr.ResponseStream(out, stream[:n], false)
+		stream = stream[n:]
+		switch c := tr.(type) {
+		case *ChatToMessages:
+			c.tmpl.Reset()
+		case *MessagesToChat:
+			c.tmpl.Reset()
+		}
+	}
+	out, _ = tr.ResponseStream(out, nil, true)
+	return out
+}
+
+// TestTemplatePath: events recognized by the template convert exactly as when scanned.
+func TestTemplatePath(t *testing.T) {
+	c, _ := claudeStream()
+	o, _ := openAIStream()
+	extra := map[string][]string{
+		"chat_to_messages": {c,
+			// thinking, signature and tool input deltas repeat too
+			"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\"}}\n\n" +
+				"data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n" +
+				"data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"a\"}}\n\n" +
+				"data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"\"}}\n\n" +
+				"data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"b\\u00e9\"}}\n\n" +
+				"data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"s\"}}\n\n" +
+				"data: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{}}}\n\n" +
+				"data: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\"\"}}\n\n" +
+				"data: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\":1}\"}}\n\n" +
+				"data: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"x\\q\"}}\n\n" +
+				"data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"}}\n\ndata: {\"type\":\"message_stop\"}\n\n"},
+		"messages_to_chat": {o,
+			"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"a\",\"content\":null}}]}\n\n" +
+				"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"b\",\"content\":null}}]}\n\n" +
+				"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"\",\"content\":null}}]}\n\n" +
+				"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":\"c\"}}]}\n\n" +
+				"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":\"d\"}}]}\n\n" +
+				"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"e\"}}]}\n\n" +
+				"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"f\"}}]}\n\n" +
+				"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"f\"}}],\"usage\":{\"prompt_tokens\":3}}\n\n" +
+				"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"g\\\"}}]}\n\n" +
+				"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"h\"}}]}\n\n" +
+				"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"i\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"},
+	}
+	for _, d := range directions {
+		streams := extra[d.name]
+		files, _ := filepath.Glob(filepath.Join(testdata, d.name, "*.stream.sse"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			streams = append(streams, string(b))
+		}
+		for i, s := range streams {
+			want := withoutTemplate(d.new(), []byte(s))
+			got, _ := d.new().ResponseStream(nil, []byte(s), true)
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s stream %d: with the template\n%s\nwithout\n%s", d.name, i, got, want)
+			}
 		}
 	}
 }
