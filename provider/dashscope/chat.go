@@ -108,6 +108,9 @@ func (p *reqParams) add(k, v string) {
 func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 	var messages string
 	p := &t.params
+	if p.buf == nil {
+		p.buf = make([]byte, 0, 256)
+	}
 	*p = reqParams{buf: p.buf[:0]}
 	t.model = ""
 	t.head = t.head[:0]
@@ -146,6 +149,9 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 	}
 	t.usage.Model = t.model
 	t.mm = IsMultimodalModel(t.model)
+	if cap(t.buf) < len(body)+256 {
+		t.buf = make([]byte, 0, len(body)+256) // one allocation: the request grows little
+	}
 	out := append(t.buf[:0], `{"model":`...)
 	out = translator.AppendString(out, t.model)
 	out = append(out, `,"input":{"messages":[`...)
@@ -1155,35 +1161,30 @@ func (t *Chat) appendDelta(dst []byte, msg *message, finish text, logprobs strin
 	if txt.empty() && r.empty() && !hasTools && !hasFinish && logprobs == "" {
 		return dst, false
 	}
-	dst = append(dst, `{"index":`...)
-	dst = translator.AppendInt(dst, idx)
-	dst = append(dst, `,"delta":{`...)
-	comma := false
+	// Few appends, each a call in wasm: commas go with the names (`,"name":`), cut
+	// for the first field.
+	if idx == 0 {
+		dst = append(dst, `{"index":0,"delta":{`...)
+	} else {
+		dst = append(dst, `{"index":`...)
+		dst = translator.AppendInt(dst, idx)
+		dst = append(dst, `,"delta":{`...)
+	}
+	first := true
 	if !t.started {
 		dst = append(dst, `"role":"assistant"`...)
-		comma = true
+		first = false
 	}
 	if !txt.empty() || (!t.started && !hasTools && r.empty()) {
-		if comma {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `"content":`...)
+		dst = appendName(dst, `,"content":`, &first)
 		dst = txt.appendJSON(dst)
-		comma = true
 	}
 	if !r.empty() {
-		if comma {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `"reasoning_content":`...)
+		dst = appendName(dst, `,"reasoning_content":`, &first)
 		dst = r.appendJSON(dst)
-		comma = true
 	}
 	if hasTools {
-		if comma {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `"tool_calls":[`...)
+		dst = appendName(dst, `,"tool_calls":[`, &first)
 		j := 0
 		for it := elements(toolCalls); ; {
 			tc, ok := it.next()
@@ -1198,9 +1199,25 @@ func (t *Chat) appendDelta(dst []byte, msg *message, finish text, logprobs strin
 		}
 		dst = append(dst, ']')
 	}
-	dst = append(dst, `},"logprobs":`...)
-	dst = translator.AppendRawOr(dst, logprobs, "null")
-	dst = append(dst, `,"finish_reason":`...)
-	dst = appendFinish(dst, finish)
+	if logprobs == "" {
+		dst = append(dst, `},"logprobs":null,"finish_reason":`...)
+	} else {
+		dst = append(dst, `},"logprobs":`...)
+		dst = append(dst, logprobs...)
+		dst = append(dst, `,"finish_reason":`...)
+	}
+	if finish.empty() || finish.is("null") {
+		return append(dst, "null}"...), true
+	}
+	dst = finish.appendJSON(dst)
 	return append(dst, '}'), true
+}
+
+// appendName writes name (`,"name":`), without its comma when it is the first field.
+func appendName(dst []byte, name string, first *bool) []byte {
+	if *first {
+		*first = false
+		return append(dst, name[1:]...)
+	}
+	return append(dst, name...)
 }

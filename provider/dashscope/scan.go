@@ -93,6 +93,20 @@ func (it *iter) fail() bool {
 
 // item moves to the next array element.
 func (it *iter) item() bool {
+	s, i := it.s, it.i
+	if !it.pending && it.close == ']' && i+1 < len(s) { // compact JSON, written out
+		switch c := s[i]; {
+		case c == ']':
+			it.close, it.i, it.done = 0, i+1, true
+			return false
+		case c == ',' && it.n > 0 && s[i+1] > ' ' && s[i+1] != ']':
+			it.i, it.n, it.pending = i+1, it.n+1, true
+			return true
+		case c > ' ' && c != ',' && it.n == 0:
+			it.n, it.pending = 1, true
+			return true
+		}
+	}
 	if !it.more() {
 		return false
 	}
@@ -117,14 +131,25 @@ func (it *iter) key() (string, bool) {
 		}
 		it.i = i
 	}
-	if it.pending || it.n == 0 || i >= len(s) || s[i] != ',' || i+1 >= len(s) || s[i+1] != '"' {
+	switch {
+	case it.pending || i+1 >= len(s) || it.close != '}':
 		var ok bool
 		if i, ok = it.advance(); !ok {
 			return "", false
 		}
-	} else { // ,"key"
+	case s[i] == ',' && s[i+1] == '"' && it.n > 0: // ,"key"
 		i++
 		it.n++
+	case s[i] == '"' && it.n == 0: // {"key"
+		it.n++
+	case s[i] == '}': // the end
+		it.close, it.i, it.done = 0, i+1, true
+		return "", false
+	default:
+		var ok bool
+		if i, ok = it.advance(); !ok {
+			return "", false
+		}
 	}
 	if s[i] != '"' {
 		return "", it.fail()
@@ -319,46 +344,29 @@ func bytesEqual(w uint64, c byte) uint64 {
 	return (x - ones) &^ x & highs
 }
 
-// quoteOrBackslash returns the index of the first '"' or '\\' in s from i, or len(s).
-func quoteOrBackslash(s string, i int) int {
-	for ; i+8 <= len(s); i += 8 {
-		w := word(s, i)
-		if m := bytesEqual(w, '"') | bytesEqual(w, '\\'); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-	}
-	for i < len(s) && s[i] != '"' && s[i] != '\\' {
-		i++
-	}
-	return i
-}
-
-// plainEnd returns the index of the first byte from i that AppendString would not copy
-// as it is in one step (see plain), or len(s).
-func plainEnd(s string, i int) int {
-	for ; i+8 <= len(s); i += 8 {
-		w := word(s, i)
-		// Non-ASCII, control characters, '"' and '\\'.
-		if m := (w | (w-ones*0x20)&^w | bytesEqual(w, '"') | bytesEqual(w, '\\')) & highs; m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-	}
-	for i < len(s) && plain[s[i]] {
-		i++
-	}
-	return i
-}
-
 // stringEnd returns the index just past the string literal starting at s[i] ('"'), or
 // -1 when it is not terminated.
 func stringEnd(s string, i int) int {
-	for j := i + 1; ; j += 2 { // past a backslash and the byte it escapes
-		if j = quoteOrBackslash(s, j); j >= len(s) {
+	j := i + 1
+	for {
+		// quoteOrBackslash, written out: a call costs in wasm.
+		for ; j+8 <= len(s); j += 8 {
+			w := word(s, j)
+			if m := bytesEqual(w, '"') | bytesEqual(w, '\\'); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
+		}
+		for j < len(s) && s[j] != '"' && s[j] != '\\' {
+			j++
+		}
+		if j >= len(s) {
 			return -1
 		}
 		if s[j] == '"' {
 			return j + 1
 		}
+		j += 2 // past a backslash and the byte it escapes
 	}
 }
 
@@ -367,7 +375,18 @@ func stringEnd(s string, i int) int {
 func scanString(s string, i int) (end int, canon bool) {
 	canon = true
 	for j := i + 1; ; {
-		if j = plainEnd(s, j); j >= len(s) {
+		// plainEnd, written out: a call costs in wasm.
+		for ; j+8 <= len(s); j += 8 {
+			w := word(s, j)
+			if m := (w | (w-ones*0x20)&^w | bytesEqual(w, '"') | bytesEqual(w, '\\')) & highs; m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
+		}
+		for j < len(s) && plain[s[j]] {
+			j++
+		}
+		if j >= len(s) {
 			return -1, false
 		}
 		switch c := s[j]; {
