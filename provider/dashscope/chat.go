@@ -326,18 +326,9 @@ func (t *Chat) appendContent(dst []byte, c string) ([]byte, error) {
 			if !ok {
 				break
 			}
-			var typ, txt string
-			for pi := members(p); ; {
-				k, v, ok := pi.member()
-				if !ok {
-					break
-				}
-				if k == "type" && typ == "" {
-					typ = v
-				} else if k == "text" && txt == "" {
-					txt = v
-				}
-			}
+			var f [2]string
+			getFields(p, partNames[:2], f[:])
+			typ, txt := f[0], f[1]
 			if ty := strOf(typ); !ty.empty() && !ty.is("text") {
 				return dst, errMedia
 			}
@@ -378,33 +369,9 @@ func appendEscaped(dst []byte, s string) []byte {
 
 // appendPart converts one OpenAI content part (raw) to a DashScope multimodal item.
 func appendPart(dst []byte, p string) ([]byte, error) {
-	var typ, txt, image, audio, videoURL, video string // the first of each, as gjson's Get
-	for it := members(p); ; {
-		k, v, ok := it.member()
-		if !ok {
-			break
-		}
-		var f *string
-		switch k {
-		case "type":
-			f = &typ
-		case "text":
-			f = &txt
-		case "image_url":
-			f = &image
-		case "input_audio":
-			f = &audio
-		case "video_url":
-			f = &videoURL
-		case "video":
-			f = &video
-		default:
-			continue
-		}
-		if *f == "" {
-			*f = v
-		}
-	}
+	var f [6]string
+	getFields(p, partNames, f[:])
+	typ, txt, image, audio, videoURL, video := f[0], f[1], f[2], f[3], f[4], f[5]
 	ty := stringOf(typ)
 	switch {
 	case ty.empty(), ty.is("text"):
@@ -475,6 +442,16 @@ func (t *Chat) stamp() {
 	}
 }
 
+// The members read with getFields, in the order of their values.
+var (
+	partNames     = []string{"type", "text", "image_url", "input_audio", "video_url", "video"}
+	outputNames   = []string{"choices", "text", "finish_reason"}
+	choiceNames   = []string{"message", "index", "finish_reason", "logprobs"}
+	messageNames  = []string{"content", "reasoning_content", "tool_calls"}
+	toolCallNames = []string{"index", "id", "function"}
+	functionNames = []string{"name", "arguments"}
+)
+
 // answerTop holds the raw top-level fields of a DashScope answer or stream event.
 type answerTop struct {
 	output, usage, requestID, code string
@@ -506,31 +483,6 @@ func scanTop(body string) (top answerTop, whole bool) {
 // isError reports whether a 2xx-looking answer is in fact a DashScope error.
 func (a *answerTop) isError() bool { return a.output == "" && !strOf(a.code).empty() }
 
-// outputFields returns output's choices, text and finish_reason (raw, the first of
-// each, as gjson's Get).
-func outputFields(output string) (choices, txt, finish string) {
-	for it := members(output); ; {
-		k, v, ok := it.member()
-		if !ok {
-			return
-		}
-		switch k {
-		case "choices":
-			if choices == "" {
-				choices = v
-			}
-		case "text":
-			if txt == "" {
-				txt = v
-			}
-		case "finish_reason":
-			if finish == "" {
-				finish = v
-			}
-		}
-	}
-}
-
 // ResponseBody implements translator.Translator. The answer is read in one pass at
 // each level, not validated first: a body that breaks off is still caught (it is not
 // read to its end), and every value written is re-encoded or checked.
@@ -556,7 +508,9 @@ func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
 	out = append(out, `,"model":`...)
 	out = translator.AppendString(out, t.model)
 	out = append(out, `,"choices":[`...)
-	choices, txt, finish := outputFields(top.output)
+	var f [3]string
+	getFields(top.output, outputNames, f[:])
+	choices, txt, finish := f[0], f[1], f[2]
 	if isArray(choices) {
 		i := 0
 		for it := elements(choices); ; {
@@ -594,53 +548,14 @@ func validRaw(raw string) string {
 }
 
 func (t *Chat) appendChoice(dst []byte, c string, i int) []byte {
-	var msg, index, finish, logprobs string // the first of each, as gjson's Get
-	for it := members(c); ; {
-		k, v, ok := it.member()
-		if !ok {
-			break
-		}
-		var f *string
-		switch k {
-		case "message":
-			f = &msg
-		case "index":
-			f = &index
-		case "finish_reason":
-			f = &finish
-		case "logprobs":
-			f = &logprobs
-		default:
-			continue
-		}
-		if *f == "" {
-			*f = v
-		}
-	}
+	var f [7]string
+	getFields(c, choiceNames, f[:4])
+	getFields(f[0], messageNames, f[4:])
+	index, finish, logprobs := f[1], f[2], f[3]
+	content, reasoningRaw, toolCalls := f[4], f[5], f[6]
 	idx := int64(i)
 	if index != "" {
 		idx = intOf(index)
-	}
-	var content, reasoningRaw, toolCalls string
-	for it := members(msg); ; {
-		k, v, ok := it.member()
-		if !ok {
-			break
-		}
-		var f *string
-		switch k {
-		case "content":
-			f = &content
-		case "reasoning_content":
-			f = &reasoningRaw
-		case "tool_calls":
-			f = &toolCalls
-		default:
-			continue
-		}
-		if *f == "" {
-			*f = v
-		}
 	}
 	dst = append(dst, `{"index":`...)
 	dst = translator.AppendInt(dst, idx)
@@ -740,27 +655,10 @@ func contentTextSlow(c string) text {
 // appendToolCall writes an OpenAI tool call from a raw DashScope one. In a stream delta
 // (delta true) empty ids and names are left out, since clients concatenate fields.
 func appendToolCall(dst []byte, tc string, pos int, delta bool) []byte {
-	var index, id, fn string // the first of each, as gjson's Get
-	for it := members(tc); ; {
-		k, v, ok := it.member()
-		if !ok {
-			break
-		}
-		var f *string
-		switch k {
-		case "index":
-			f = &index
-		case "id":
-			f = &id
-		case "function":
-			f = &fn
-		default:
-			continue
-		}
-		if *f == "" {
-			*f = v
-		}
-	}
+	var f [5]string
+	getFields(tc, toolCallNames, f[:3])
+	getFields(f[2], functionNames, f[3:])
+	index, id, name, args := f[0], f[1], f[3], f[4]
 	dst = append(dst, '{')
 	if delta {
 		idx := int64(pos)
@@ -775,18 +673,6 @@ func appendToolCall(dst []byte, tc string, pos int, delta bool) []byte {
 		dst = append(dst, `"id":`...)
 		dst = idt.appendJSON(dst)
 		dst = append(dst, `,"type":"function",`...)
-	}
-	var name, args string
-	for it := members(fn); ; {
-		k, v, ok := it.member()
-		if !ok {
-			break
-		}
-		if k == "name" && name == "" {
-			name = v
-		} else if k == "arguments" && args == "" {
-			args = v
-		}
 	}
 	dst = append(dst, `"function":{`...)
 	if nm := stringOf(name); !nm.empty() || !delta {

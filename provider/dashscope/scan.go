@@ -34,13 +34,13 @@ type iter struct {
 }
 
 // members starts a walk over the object raw; anything else has no members.
-func members(raw string) iter { return open(raw, 0, '{', '}') }
+func members(raw string) iter { return open(raw, '{', '}') }
 
 // elements starts a walk over the array raw; anything else has no elements.
-func elements(raw string) iter { return open(raw, 0, '[', ']') }
+func elements(raw string) iter { return open(raw, '[', ']') }
 
-func open(s string, i int, o, c byte) iter {
-	i = skipWS(s, i)
+func open(s string, o, c byte) iter {
+	i := skipWS(s, 0)
 	if i < len(s) && s[i] == o {
 		return iter{s: s, i: i + 1, close: c, opened: true}
 	}
@@ -303,6 +303,25 @@ func (it *iter) next() (string, bool) {
 // rest reports whether only whitespace follows a finished walk.
 func (it *iter) rest() bool { return it.done && skipWS(it.s, it.i) == len(it.s) }
 
+// getFields reads the raw value of the first member named names[i] of the object raw
+// into vals[i] ("" when there is none), as gjson's Get would, in one pass.
+func getFields(raw string, names, vals []string) {
+	for it := members(raw); ; {
+		k, v, ok := it.member()
+		if !ok {
+			return
+		}
+		for i, n := range names {
+			if k == n {
+				if vals[i] == "" {
+					vals[i] = v
+				}
+				break
+			}
+		}
+	}
+}
+
 // field returns the raw value of the first member named key of the object raw, as
 // gjson's Get does, or "".
 func field(raw, key string) string {
@@ -508,8 +527,8 @@ func intOf(raw string) int64 {
 	return n
 }
 
-// The gjson fallbacks are kept out of line: a gjson.Result on the stack makes every
-// call of the hot functions zero a large frame, which costs in wasm.
+// The gjson fallbacks, kept out of line so that no hot function gets a gjson.Result
+// in its frame.
 
 // unquote returns the value of a string literal, unescaped as gjson does.
 //
