@@ -241,6 +241,8 @@ type chatStream struct {
 	finished bool   // [DONE] written; later input is ignored
 	head     []byte // `{"id":..,"object":"chat.completion.chunk","created":..,"model":..`
 	prefix   []byte // head + `,"choices":[{"index":0,"delta":`
+	head2    []byte // `data: ` + prefix + `{"<field>":` for deltas of headKind
+	headKind byte
 	blocks   []chatBlock
 	tools    int    // tool calls seen, the next one's OpenAI index
 	finish   string // OpenAI finish_reason once message_delta named one
@@ -338,6 +340,7 @@ func (t *ChatToMessages) start(id, model string) {
 	s.head = append(s.head, `,"model":`...)
 	s.head = translator.AppendString(s.head, s.model)
 	s.prefix = append(append(s.prefix[:0], s.head...), `,"choices":[{"index":0,"delta":`...)
+	s.headKind = 0
 }
 
 // chunk opens `data: {...,"delta":`; the caller writes the delta object and closes it
@@ -561,15 +564,23 @@ func (t *ChatToMessages) delta(dst []byte, kind byte, index int64, text string) 
 		return dst
 	}
 	switch kind {
-	case 't':
-		dst = t.chunk(dst)
-		dst = append(dst, `{"content":`...)
-	case 'k':
-		dst = t.chunk(dst)
-		dst = append(dst, `{"reasoning_content":`...)
-	case 's':
-		dst = t.chunk(dst)
-		dst = append(dst, `{"reasoning_signature":`...)
+	case 't', 'k', 's':
+		s := &t.s
+		if s.headKind != kind || !s.started {
+			s.head2 = t.chunk(s.head2[:0])
+			switch kind {
+			case 't':
+				s.head2 = append(s.head2, `{"content":`...)
+			case 'k':
+				s.head2 = append(s.head2, `{"reasoning_content":`...)
+			default:
+				s.head2 = append(s.head2, `{"reasoning_signature":`...)
+			}
+			s.headKind = kind
+		}
+		dst = append(dst, s.head2...)
+		dst = append(dst, text...)
+		return append(dst, "},\"finish_reason\":null}]}\n\n"...)
 	case 'j':
 		b := t.block(index)
 		if b == nil || b.kind != 'u' {
@@ -582,11 +593,8 @@ func (t *ChatToMessages) delta(dst []byte, kind byte, index int64, text string) 
 		dst = append(dst, `,"function":{"arguments":`...)
 		dst = append(dst, text...)
 		return endChunk(append(dst, "}}]}"...))
-	default:
-		return dst
 	}
-	dst = append(dst, text...)
-	return endChunk(append(dst, '}'))
+	return dst
 }
 
 // claudeDelta is what an event's delta holds, as raw values.

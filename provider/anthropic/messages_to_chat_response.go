@@ -232,7 +232,8 @@ type msgStream struct {
 	started  bool
 	finished bool // message_stop written; later input is ignored
 	next     int64
-	cur      byte // kind of the open block: text 't', thinking 'k', tool_use 'u'; 0 for none
+	cur      byte   // kind of the open block: text 't', thinking 'k', tool_use 'u'; 0 for none
+	head     []byte // the open text or thinking block's delta event up to the text
 	curIndex int64
 	tools    []msgTool
 	finish   string // Anthropic stop_reason once a finish_reason arrived
@@ -357,17 +358,15 @@ func (t *MessagesToChat) text(dst []byte, kind byte, raw string) []byte {
 		dst = translator.AppendInt(dst, s.curIndex)
 		if kind == 'k' {
 			dst = append(dst, `,"content_block":{"type":"thinking","thinking":"","signature":""}}`+"\n\n"...)
+			s.head = appendDeltaStart(s.head[:0], s.curIndex, "thinking_delta")
+			s.head = append(s.head, `"thinking":`...)
 		} else {
 			dst = append(dst, `,"content_block":{"type":"text","text":""}}`+"\n\n"...)
+			s.head = appendDeltaStart(s.head[:0], s.curIndex, "text_delta")
+			s.head = append(s.head, `"text":`...)
 		}
 	}
-	if kind == 'k' {
-		dst = appendDeltaStart(dst, s.curIndex, "thinking_delta")
-		dst = append(dst, `"thinking":`...)
-	} else {
-		dst = appendDeltaStart(dst, s.curIndex, "text_delta")
-		dst = append(dst, `"text":`...)
-	}
+	dst = append(dst, s.head...)
 	dst = append(dst, raw...)
 	return append(dst, "}}\n\n"...)
 }
