@@ -42,6 +42,7 @@ type Chat struct {
 	usageRaw []byte  // the last usage object of the stream, read on demand
 	usageNew bool    // usageRaw is not read into usage yet
 	think    []uint8 // per choice index: concat-mode reasoning state
+	tools    toolStarts
 	status   int
 	raw      bool // a non-SSE answer on the streaming path: collected whole
 	rawBuf   []byte
@@ -588,7 +589,7 @@ func (t *Chat) appendChoice(dst []byte, c string, i int) []byte {
 			if j > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendToolCall(dst, tc, j, false)
+			dst = appendToolCall(dst, tc, j, nil, 0)
 			j++
 		}
 		dst = append(dst, ']')
@@ -652,13 +653,15 @@ func contentTextSlow(c string) text {
 	return text{s: b.String()}
 }
 
-// appendToolCall writes an OpenAI tool call from a raw DashScope one. In a stream delta
-// (delta true) empty ids and names are left out, since clients concatenate fields.
-func appendToolCall(dst []byte, tc string, pos int, delta bool) []byte {
+// appendToolCall writes an OpenAI tool call from a raw DashScope one; in a stream
+// (started not nil) as a delta of the given choice.
+func appendToolCall(dst []byte, tc string, pos int, started *toolStarts, choice int64) []byte {
 	var f [5]string
 	getFields(tc, toolCallNames, f[:3])
 	getFields(f[2], functionNames, f[3:])
-	index, id, name, args := f[0], f[1], f[3], f[4]
+	index, args := f[0], f[4]
+	id, nm := stringOf(f[1]), stringOf(f[3])
+	delta := started != nil
 	dst = append(dst, '{')
 	if delta {
 		idx := int64(pos)
@@ -668,14 +671,17 @@ func appendToolCall(dst []byte, tc string, pos int, delta bool) []byte {
 		dst = append(dst, `"index":`...)
 		dst = translator.AppendInt(dst, idx)
 		dst = append(dst, ',')
+		// Clients concatenate the fields of deltas: the id and the name go in the
+		// call's first delta only, also where the upstream repeats them.
+		id, nm = started.once(choice, idx, id, nm)
 	}
-	if idt := stringOf(id); !idt.empty() || !delta {
+	if !id.empty() || !delta {
 		dst = append(dst, `"id":`...)
-		dst = idt.appendJSON(dst)
+		dst = id.appendJSON(dst)
 		dst = append(dst, `,"type":"function",`...)
 	}
 	dst = append(dst, `"function":{`...)
-	if nm := stringOf(name); !nm.empty() || !delta {
+	if !nm.empty() || !delta {
 		dst = append(dst, `"name":`...)
 		dst = nm.appendJSON(dst)
 		dst = append(dst, ',')
@@ -683,6 +689,41 @@ func appendToolCall(dst []byte, tc string, pos int, delta bool) []byte {
 	dst = append(dst, `"arguments":`...)
 	dst = stringOf(args).appendJSON(dst)
 	return append(dst, "}}"...)
+}
+
+// toolStarts records the tool calls a stream has started, with the id and the name
+// sent for each.
+type toolStarts []toolStart
+
+type toolStart struct {
+	choice, index int64
+	id, name      string
+}
+
+// once returns id and name, each emptied when the call was already sent with it.
+func (ts *toolStarts) once(choice, index int64, id, name text) (text, text) {
+	for i := range *ts {
+		if s := &(*ts)[i]; s.choice == choice && s.index == index {
+			id = onceText(id, &s.id)
+			name = onceText(name, &s.name)
+			return id, name
+		}
+	}
+	if !id.empty() || !name.empty() {
+		*ts = append(*ts, toolStart{choice, index, strings.Clone(id.value()), strings.Clone(name.value())})
+	}
+	return id, name
+}
+
+// onceText returns x, or nothing when it repeats sent; it records x as sent.
+func onceText(x text, sent *string) text {
+	switch v := x.value(); {
+	case v == *sent:
+		return text{}
+	case v != "":
+		*sent = strings.Clone(v) // v may view the event's bytes
+	}
+	return x
 }
 
 // appendFinish writes a finish_reason; DashScope streams "null" (a string) meanwhile.
@@ -1080,7 +1121,7 @@ func (t *Chat) appendDelta(dst []byte, msg *message, finish text, logprobs strin
 			if j > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendToolCall(dst, tc, j, true)
+			dst = appendToolCall(dst, tc, j, &t.tools, idx)
 			j++
 		}
 		dst = append(dst, ']')

@@ -60,6 +60,9 @@ var goldenCases = []goldenCase{
 		path: PathTextGeneration, wantPath: PathTextGeneration, answer: "chat_reasoning.answer.json", status: 200},
 	{name: "chat_tools_stream", newT: newChat, in: "chat_tools.in.json", path: PathTextGeneration, wantPath: PathTextGeneration,
 		answer: "chat_tools.answer.sse", status: 200, ct: sseCT},
+	// The upstream repeats the tool call's id and name in every event: sent once.
+	{name: "chat_tools_stream_repeated", newT: newChat, in: "chat_tools.in.json", path: PathTextGeneration, wantPath: PathTextGeneration,
+		answer: "chat_tools_repeated.answer.sse", status: 200, ct: sseCT},
 	{name: "chat_tools_json", newT: newChat, in: "chat_text.in.json", path: PathTextGeneration, wantPath: PathTextGeneration,
 		answer: "chat_tools.answer.json", status: 200},
 	{name: "chat_vl_stream", newT: newChat, in: "chat_vl.in.json", path: "/base" + PathTextGeneration, wantPath: "/base" + PathMultimodalGeneration,

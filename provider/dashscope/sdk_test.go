@@ -28,6 +28,7 @@ func TestSDKDecodesChatStream(t *testing.T) {
 		{name: "chat_reasoning_stream_concat", content: "<think>The user greets me.</think>\nHello! 你好 \u2028", finish: "stop",
 			prompt: 20, completion: 9, cached: 12, reasoningTokens: 5},
 		{name: "chat_tools_stream", tool: `get_weather({"city": "Hangzhou"})`, finish: "tool_calls", prompt: 205, completion: 13},
+		{name: "chat_tools_stream_repeated", tool: `get_weather({"city": "Hangzhou"})`, finish: "tool_calls", prompt: 205, completion: 13},
 		{name: "chat_vl_stream", content: "A corgi.", finish: "stop", prompt: 1270, completion: 4},
 	}
 	for _, tt := range tests {
