@@ -80,56 +80,60 @@ type chatRequest struct {
 // Anthropic /v1/messages body out. Fields Claude has no equivalent for are dropped
 // (Anthropic rejects unknown fields); n > 1 and content it cannot carry are errors.
 func (t *ChatToMessages) RequestBody(body []byte) ([]byte, error) {
-	if !gjson.ValidBytes(body) {
+	// One pass checks the body and picks the top-level fields.
+	var f chatRequest
+	sc := translator.NewScan(bstr(body))
+	for sc.Next() {
+		var v *gjson.Result
+		switch sc.Key() {
+		case "model":
+			v = &f.model
+		case "messages":
+			v = &f.messages
+		case "max_tokens":
+			v = &f.maxTokens
+		case "max_completion_tokens":
+			v = &f.maxCompletion
+		case "temperature":
+			v = &f.temperature
+		case "top_p":
+			v = &f.topP
+		case "top_k":
+			v = &f.topK
+		case "stop":
+			v = &f.stop
+		case "tools":
+			v = &f.tools
+		case "tool_choice":
+			v = &f.toolChoice
+		case "parallel_tool_calls":
+			v = &f.parallel
+		case "reasoning_effort":
+			v = &f.effort
+		case "thinking":
+			v = &f.thinking
+		case "response_format":
+			v = &f.format
+		case "stream":
+			v = &f.stream
+		case "user":
+			v = &f.user
+		case "safety_identifier":
+			v = &f.safety
+		case "n":
+			v = &f.n
+		}
+		if v != nil {
+			*v = gjson.Parse(sc.Value())
+		}
+	}
+	if !sc.Valid() {
 		return nil, errNotJSON
 	}
-	root := gjson.Parse(bstr(body))
-	if !root.IsObject() {
+	if i := skipSpace(body); i == len(body) || body[i] != '{' {
 		return nil, errNotObject
 	}
-	var f chatRequest
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "model":
-			f.model = v
-		case "messages":
-			f.messages = v
-		case "max_tokens":
-			f.maxTokens = v
-		case "max_completion_tokens":
-			f.maxCompletion = v
-		case "temperature":
-			f.temperature = v
-		case "top_p":
-			f.topP = v
-		case "top_k":
-			f.topK = v
-		case "stop":
-			f.stop = v
-		case "tools":
-			f.tools = v
-		case "tool_choice":
-			f.toolChoice = v
-		case "parallel_tool_calls":
-			f.parallel = v
-		case "reasoning_effort":
-			f.effort = v
-		case "thinking":
-			f.thinking = v
-		case "response_format":
-			f.format = v
-		case "stream":
-			f.stream = v
-		case "user":
-			f.user = v
-		case "safety_identifier":
-			f.safety = v
-		case "n":
-			f.n = v
-		}
-		return true
-	})
-	t.model = f.model.String()
+	t.model = strings.Clone(f.model.String()) // kept for the answer
 	t.stream = f.stream.Bool()
 	if f.n.Type == gjson.Number && f.n.Int() > 1 {
 		return nil, errors.New("n: Claude returns one choice per request; n > 1 is not supported")

@@ -59,46 +59,50 @@ type messagesRequest struct {
 // (stream_options.include_usage). Server tools (web search, code execution, ...) have no
 // OpenAI form and are left out; content blocks that cannot be expressed are errors.
 func (t *MessagesToChat) RequestBody(body []byte) ([]byte, error) {
-	if !gjson.ValidBytes(body) {
+	// One pass checks the body and picks the top-level fields.
+	var f messagesRequest
+	sc := translator.NewScan(bstr(body))
+	for sc.Next() {
+		var v *gjson.Result
+		switch sc.Key() {
+		case "model":
+			v = &f.model
+		case "system":
+			v = &f.system
+		case "messages":
+			v = &f.messages
+		case "max_tokens":
+			v = &f.maxTokens
+		case "temperature":
+			v = &f.temperature
+		case "top_p":
+			v = &f.topP
+		case "stop_sequences":
+			v = &f.stop
+		case "stream":
+			v = &f.stream
+		case "tools":
+			v = &f.tools
+		case "tool_choice":
+			v = &f.toolChoice
+		case "thinking":
+			v = &f.thinking
+		case "metadata":
+			v = &f.metadata
+		case "output_config":
+			v = &f.outputConfig
+		}
+		if v != nil {
+			*v = gjson.Parse(sc.Value())
+		}
+	}
+	if !sc.Valid() {
 		return nil, errNotJSON
 	}
-	root := gjson.Parse(bstr(body))
-	if !root.IsObject() {
+	if i := skipSpace(body); i == len(body) || body[i] != '{' {
 		return nil, errNotObject
 	}
-	var f messagesRequest
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "model":
-			f.model = v
-		case "system":
-			f.system = v
-		case "messages":
-			f.messages = v
-		case "max_tokens":
-			f.maxTokens = v
-		case "temperature":
-			f.temperature = v
-		case "top_p":
-			f.topP = v
-		case "stop_sequences":
-			f.stop = v
-		case "stream":
-			f.stream = v
-		case "tools":
-			f.tools = v
-		case "tool_choice":
-			f.toolChoice = v
-		case "thinking":
-			f.thinking = v
-		case "metadata":
-			f.metadata = v
-		case "output_config":
-			f.outputConfig = v
-		}
-		return true
-	})
-	t.model = f.model.String()
+	t.model = strings.Clone(f.model.String()) // kept for the answer
 	t.stream = f.stream.Bool()
 
 	dst := make([]byte, 0, len(body)+256)

@@ -74,3 +74,12 @@ func validJSON(v string) bool {
 	}
 	return s.Valid()
 }
+
+// skipSpace returns the index of the first byte of b that is no JSON whitespace.
+func skipSpace(b []byte) int {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
