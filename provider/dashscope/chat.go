@@ -32,20 +32,25 @@ type Chat struct {
 	created int64
 
 	// response stream state
-	rd       sse.Reader
-	id       string
-	head     []byte // the start of every chunk event (see appendHead)
-	chunk    []byte // an event's choices, converted
-	started  bool   // the first chunk (with the role) was written
-	done     bool   // [DONE] written
-	hasUsage bool
-	usageRaw []byte  // the last usage object of the stream, read on demand
-	usageNew bool    // usageRaw is not read into usage yet
-	think    []uint8 // per choice index: concat-mode reasoning state
-	tools    toolStarts
-	status   int
-	raw      bool // a non-SSE answer on the streaming path: collected whole
-	rawBuf   []byte
+	rd        sse.Reader
+	id        string
+	head      []byte // the start of every chunk event (see appendHead)
+	chunk     []byte // an event's choices, converted
+	started   bool   // the first chunk (with the role) was written
+	done      bool   // [DONE] written
+	hasUsage  bool
+	usageRaw  []byte  // the last usage object of the stream, read on demand
+	usageNew  bool    // usageRaw is not read into usage yet
+	think     []uint8 // per choice index: concat-mode reasoning state
+	tools     toolStarts
+	shape     shape  // the last event's, see shape.go
+	content   string // the content literal of the event's last choice, copied raw
+	contentAt int    // where it is in chunk
+	stateful  bool   // the event's chunk depends on the stream so far (tool calls)
+	noShape   bool   // tests: always walk the event
+	status    int
+	raw       bool // a non-SSE answer on the streaming path: collected whole
+	rawBuf    []byte
 }
 
 // NewChat returns the native chat converter for one request.
@@ -115,6 +120,7 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 	*p = reqParams{buf: p.buf[:0]}
 	t.model = ""
 	t.head = t.head[:0]
+	t.shape.ok = false
 	for it := members(view(body)); ; {
 		k, v, ok := it.member()
 		if !ok {
@@ -836,6 +842,17 @@ func (t *Chat) event(dst []byte, ev sse.Event) []byte {
 // when copied raw (logprobs). The choices go to t.chunk first, since request_id (the
 // chunk's id) comes last.
 func (t *Chat) data(dst, data []byte) []byte {
+	if content, usage, ok := t.shape.match(view(data)); ok && !t.noShape {
+		if usage != "" {
+			t.usageRaw = append(t.usageRaw[:0], usage...)
+			t.usageNew = true
+		}
+		dst = t.appendHead(dst)
+		dst = t.shape.appendChoices(dst, content)
+		return append(dst, "]}\n\n"...)
+	}
+	t.shape.ok = false
+	t.content, t.stateful = "", false
 	var code, reqID text
 	var usage string
 	hasOutput := false
@@ -875,6 +892,11 @@ func (t *Chat) data(dst, data []byte) []byte {
 	t.stamp()
 	if n == 0 {
 		return dst
+	}
+	if t.started && t.content != "" && !t.stateful && t.o.ReasoningMode != ReasoningConcat {
+		// The chunk depends on the event's bytes alone (the role is sent, no think
+		// state): the next event may match its shape.
+		t.shape.set(view(data), t.content, usage, t.chunk, t.contentAt)
 	}
 	t.started = true
 	dst = t.appendHead(dst)
@@ -1104,6 +1126,9 @@ func (t *Chat) appendDelta(dst []byte, msg *message, finish text, logprobs strin
 	}
 	if !txt.empty() || (!t.started && !hasTools && r.empty()) {
 		dst = appendName(dst, `,"content":`, &first)
+		if txt.pre == "" && txt.mid == "" && txt.a.empty() && txt.b.lit != "" {
+			t.content, t.contentAt = txt.b.lit, len(dst) // for the event's shape
+		}
 		dst = txt.appendJSON(dst)
 	}
 	if !r.empty() {
@@ -1111,6 +1136,7 @@ func (t *Chat) appendDelta(dst []byte, msg *message, finish text, logprobs strin
 		dst = r.appendJSON(dst)
 	}
 	if hasTools {
+		t.stateful = true // a tool call's id and name are sent once
 		dst = appendName(dst, `,"tool_calls":[`, &first)
 		j := 0
 		for it := elements(toolCalls); ; {

@@ -3,6 +3,8 @@ package dashscope
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ai-proxy/ai-proxy/provider/translator"
@@ -40,10 +42,18 @@ func FuzzChatStream(f *testing.F) {
 	}
 	f.Add([]byte("data:{\"output\":{\"text\":\"hi\",\"finish_reason\":\"stop\"}}\r\n\r\n"), uint16(3), uint8(1))
 	f.Add(readFixture(f, "chat_error.answer.json"), uint16(5), uint8(2))
+	// Events that repeat the last one but for the content and usage (with tool calls,
+	// whose id and name are sent once, and without).
+	ev := `data:{"output":{"choices":[{"message":{"content":"%s","tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":""}}]},"finish_reason":"null"}]},"usage":{"output_tokens":%d},"request_id":"r"}` + "\n\n"
+	f.Add([]byte(fmt.Sprintf(ev, "a", 1)+fmt.Sprintf(ev, "b", 2)+fmt.Sprintf(ev, `c\"`, 3)+fmt.Sprintf(ev, "", 4)), uint16(9), uint8(0))
+	ev = strings.Replace(ev, `,"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":""}}]`, "", 1)
+	f.Add([]byte(fmt.Sprintf(ev, "a", 1)+fmt.Sprintf(ev, "b", 2)+fmt.Sprintf(ev, `c\u00e9`, 3)+fmt.Sprintf(ev, "", 4)+fmt.Sprintf(ev, "d", 5)), uint16(9), uint8(1))
 	f.Fuzz(func(t *testing.T, stream []byte, cut uint16, mode uint8) {
 		modes := []string{ReasoningPassthrough, ReasoningConcat, ReasoningIgnore}
+		noShape := false
 		run := func(pieces ...[]byte) []byte {
 			tr := NewChat(Options{ReasoningMode: modes[int(mode)%3], Now: fixedNow})
+			tr.noShape = noShape
 			if _, err := tr.RequestBody([]byte(`{"model":"qwen-plus","messages":[{"role":"user","content":"x"}],"stream":true}`)); err != nil {
 				t.Fatal(err)
 			}
@@ -65,6 +75,10 @@ func FuzzChatStream(f *testing.F) {
 		c := int(cut) % (len(stream) + 1)
 		if split := run(stream[:c], stream[c:]); !bytes.Equal(split, whole) {
 			t.Fatalf("split at %d differs:\n%s\n%s", c, split, whole)
+		}
+		noShape = true
+		if walked := run(stream); !bytes.Equal(walked, whole) {
+			t.Fatalf("events matched by shape convert otherwise:\n%s\n%s", whole, walked)
 		}
 		if !bytes.HasSuffix(whole, []byte("data: [DONE]\n\n")) {
 			t.Fatalf("no [DONE] at the end: %q", whole)
