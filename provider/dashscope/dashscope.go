@@ -5,8 +5,9 @@
 // editor used in DashScope's OpenAI-compatible mode (qwenEnableSearch, qwenFileIds).
 //
 // Every converter is a translator.Translator created per request; none reads a whole
-// body through encoding/json: requests and answers are read with gjson and written by
-// appending to a buffer the converter reuses.
+// body through encoding/json: requests and answers are read with gjson (chat, the hot
+// path, with the one-pass raw scanner of scan.go) and written by appending to a buffer
+// the converter reuses.
 package dashscope
 
 import (
