@@ -427,6 +427,11 @@ func appendSystemText(dst []byte, text, cache gjson.Result) []byte {
 
 // appendCache closes a block, copying an OpenAI-side cache_control marker (used by
 // clients that know they talk to Claude) onto it.
+var (
+	toolKeys     = [...]string{"type", "function", "cache_control"}
+	functionKeys = [...]string{"name", "description", "parameters", "strict"}
+)
+
 func appendCache(dst []byte, cache gjson.Result) []byte {
 	if cache.IsObject() {
 		dst = append(dst, `,"cache_control":`...)
@@ -648,17 +653,19 @@ func (w *reqWriter) tools(tools, choice, parallel gjson.Result) error {
 		return nil
 	}
 	n := 0
-	var err error
-	tools.ForEach(func(_, tool gjson.Result) bool {
-		if typ := tool.Get("type").Str; typ != "" && typ != "function" {
-			err = errors.New("tools[" + itoa(n) + "].type: " + typ + " is not supported by Claude (only function tools)")
-			return false
+	// One pass over each tool and its function (schemas are big): no Get per field.
+	sc := translator.NewScan(tools.Raw)
+	for sc.Next() {
+		var tool [3]string // type, function, cache_control
+		pick(sc.Value(), toolKeys[:], tool[:])
+		if typ := translator.Str(tool[0]); typ != "" && typ != "function" {
+			return errors.New("tools[" + itoa(n) + "].type: " + typ + " is not supported by Claude (only function tools)")
 		}
-		fn := tool.Get("function")
-		name := fn.Get("name")
-		if name.Type != gjson.String || len(name.Raw) <= 2 {
-			err = errors.New("tools[" + itoa(n) + "].function.name: required")
-			return false
+		var fn [4]string // name, description, parameters, strict
+		pick(tool[1], functionKeys[:], fn[:])
+		name := fn[0]
+		if !isText(name) {
+			return errors.New("tools[" + itoa(n) + "].function.name: required")
 		}
 		if n == 0 {
 			w.dst = append(w.dst, `,"tools":[`...)
@@ -666,26 +673,25 @@ func (w *reqWriter) tools(tools, choice, parallel gjson.Result) error {
 			w.dst = append(w.dst, ',')
 		}
 		w.dst = append(w.dst, `{"name":`...)
-		w.dst = append(w.dst, name.Raw...)
-		if d := fn.Get("description"); d.Type == gjson.String && len(d.Raw) > 2 {
+		w.dst = append(w.dst, name...)
+		if d := fn[1]; isText(d) {
 			w.dst = append(w.dst, `,"description":`...)
-			w.dst = append(w.dst, d.Raw...)
+			w.dst = append(w.dst, d...)
 		}
 		w.dst = append(w.dst, `,"input_schema":`...)
-		if p := fn.Get("parameters"); p.IsObject() {
-			w.dst = append(w.dst, p.Raw...)
+		if p := fn[2]; isObj(p) {
+			w.dst = append(w.dst, p...)
 		} else {
 			w.dst = append(w.dst, `{"type":"object","properties":{}}`...)
 		}
-		if fn.Get("strict").Type == gjson.True {
+		if fn[3] == "true" {
 			w.dst = append(w.dst, `,"strict":true`...)
 		}
-		w.dst = appendCache(w.dst, tool.Get("cache_control"))
+		w.dst = appendCache(w.dst, gjson.Parse(tool[2]))
 		n++
-		return true
-	})
-	if err != nil || n == 0 {
-		return err
+	}
+	if n == 0 {
+		return nil
 	}
 	w.dst = append(w.dst, ']')
 

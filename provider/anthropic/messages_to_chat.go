@@ -410,17 +410,23 @@ func (t *MessagesToChat) assistant(dst []byte, n int, content gjson.Result, i in
 	return append(dst, '}'), n + 1, nil
 }
 
+var claudeToolKeys = [...]string{"type", "name", "description", "input_schema", "strict"}
+
 // appendTools appends tools and tool_choice (and parallel_tool_calls:false for
 // disable_parallel_tool_use).
 func (t *MessagesToChat) appendTools(dst []byte, tools, choice gjson.Result) []byte {
 	n := 0
-	tools.ForEach(func(_, tool gjson.Result) bool {
-		if typ := tool.Get("type").Str; typ != "" && typ != "custom" {
-			return true // a server tool: only Anthropic runs it
+	// One pass over each tool (schemas are big): no Get per field.
+	sc := translator.NewScan(tools.Raw)
+	for sc.Next() {
+		var tool [5]string // type, name, description, input_schema, strict
+		pick(sc.Value(), claudeToolKeys[:], tool[:])
+		if typ := translator.Str(tool[0]); typ != "" && typ != "custom" {
+			continue // a server tool: only Anthropic runs it
 		}
-		name := tool.Get("name")
-		if name.Type != gjson.String || len(name.Raw) <= 2 {
-			return true
+		name := tool[1]
+		if !isText(name) {
+			continue
 		}
 		if n == 0 {
 			dst = append(dst, `,"tools":[`...)
@@ -428,24 +434,23 @@ func (t *MessagesToChat) appendTools(dst []byte, tools, choice gjson.Result) []b
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"type":"function","function":{"name":`...)
-		dst = append(dst, name.Raw...)
-		if d := tool.Get("description"); d.Type == gjson.String {
+		dst = append(dst, name...)
+		if d := tool[2]; isStr(d) {
 			dst = append(dst, `,"description":`...)
-			dst = append(dst, d.Raw...)
+			dst = append(dst, d...)
 		}
 		dst = append(dst, `,"parameters":`...)
-		if s := tool.Get("input_schema"); s.IsObject() {
-			dst = append(dst, s.Raw...)
+		if s := tool[3]; isObj(s) {
+			dst = append(dst, s...)
 		} else {
 			dst = append(dst, `{"type":"object","properties":{}}`...)
 		}
-		if tool.Get("strict").Type == gjson.True {
+		if tool[4] == "true" {
 			dst = append(dst, `,"strict":true`...)
 		}
 		dst = append(dst, "}}"...)
 		n++
-		return true
-	})
+	}
 	if n == 0 {
 		return dst
 	}

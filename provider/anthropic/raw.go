@@ -83,3 +83,18 @@ func skipSpace(b []byte) int {
 	}
 	return i
 }
+
+// pick sets vals[i] to the raw value of obj's first member named keys[i] (as gjson's
+// Get), "" when obj has none, in one pass over obj.
+func pick(obj string, keys, vals []string) {
+	s := translator.NewScan(obj)
+	for s.Next() {
+		k := s.Key()
+		for i, want := range keys {
+			if k == want && vals[i] == "" {
+				vals[i] = s.Value()
+				break
+			}
+		}
+	}
+}
