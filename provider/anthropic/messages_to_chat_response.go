@@ -181,14 +181,16 @@ func (t *MessagesToChat) ResponseBody(status int, body []byte) ([]byte, error) {
 		sc = translator.NewScan(toolCalls)
 		for sc.Next() {
 			sep()
-			tc := sc.Value()
-			fn := field(tc, "function")
+			var tc [2]string // id, function
+			pick(sc.Value(), toolCallKeys[:], tc[:])
+			var fn [2]string // name, arguments
+			pick(tc[1], callFunctionKeys[:], fn[:])
 			out = append(out, `{"type":"tool_use","id":`...)
-			out = appendJSONStr(out, field(tc, "id"))
+			out = appendJSONStr(out, tc[0])
 			out = append(out, `,"name":`...)
-			out = appendJSONStr(out, field(fn, "name"))
+			out = appendJSONStr(out, fn[0])
 			out = append(out, `,"input":`...)
-			out = appendToolInput(out, field(fn, "arguments"))
+			out = appendToolInput(out, fn[1])
 			out = append(out, '}')
 		}
 	}
@@ -198,6 +200,11 @@ func (t *MessagesToChat) ResponseBody(status int, body []byte) ([]byte, error) {
 	out = appendClaudeUsage(out, &u)
 	return append(out, '}'), nil
 }
+
+var (
+	toolCallKeys     = [...]string{"id", "function"}
+	callFunctionKeys = [...]string{"name", "arguments"}
+)
 
 // firstChoice returns the raw first element of a choices array (gjson's Get "0").
 func firstChoice(choices string) string {
