@@ -17,20 +17,33 @@ type Event struct {
 }
 
 // Reader splits a byte stream into events. The zero value is ready to use.
+//
+// It reads each piece in place when no incomplete event is pending (no copy), and
+// copies only the incomplete tail of a piece. Line ends are found with
+// bytes.IndexByte, and an incomplete event is not searched again from its start when
+// the next piece arrives: per-byte loops are what cost most in wasm.
 type Reader struct {
-	buf     []byte
-	pos     int    // start of the unconsumed bytes in buf
+	buf     []byte // owned: the incomplete tail carried between pieces
+	cur     []byte // what is being read: buf, or the caller's piece read in place
+	pos     int    // start of the unread bytes in cur
+	resume  int    // bytes of cur[pos:] already known to hold no end of event
+	cr      bool   // the stream has used CR line ends: find them too
 	scratch []byte // joins multi-line data
 }
 
-// Feed appends the next piece of the stream.
+// Feed appends the next piece of the stream. The Reader may read chunk in place until
+// Next or Flush reports no further event: the caller must not change it before then.
 func (r *Reader) Feed(chunk []byte) {
-	if r.pos > 0 {
-		n := copy(r.buf, r.buf[r.pos:])
-		r.buf = r.buf[:n]
-		r.pos = 0
+	if !r.cr && bytes.IndexByte(chunk, '\r') >= 0 {
+		r.cr = true
 	}
-	r.buf = append(r.buf, chunk...)
+	if r.pos < len(r.cur) { // an incomplete event is pending: it is in buf
+		r.buf = append(r.buf, chunk...)
+		r.cur = r.buf
+		return
+	}
+	r.buf = r.buf[:0]
+	r.cur, r.pos, r.resume = chunk, 0, 0
 }
 
 // Next returns the next complete event. ok is false when no complete event is buffered.
@@ -41,70 +54,104 @@ func (r *Reader) Next() (ev Event, ok bool) { return r.next(false) }
 func (r *Reader) Flush() (ev Event, ok bool) { return r.next(true) }
 
 // Pending reports whether unconsumed bytes remain.
-func (r *Reader) Pending() bool { return r.pos < len(r.buf) }
+func (r *Reader) Pending() bool { return r.pos < len(r.cur) }
 
 // Reset drops all buffered bytes, keeping the allocated memory.
-func (r *Reader) Reset() { r.buf, r.pos = r.buf[:0], 0 }
+func (r *Reader) Reset() { r.buf, r.cur, r.pos, r.resume = r.buf[:0], nil, 0, 0 }
 
 func (r *Reader) next(atEOF bool) (Event, bool) {
-	for r.pos < len(r.buf) {
-		ev, consumed, complete := r.parse(r.buf[r.pos:], atEOF)
-		if !complete {
+	for r.pos < len(r.cur) {
+		b := r.cur[r.pos:]
+		end := r.eventEnd(b, atEOF)
+		if end < 0 {
+			r.keepTail()
 			return Event{}, false
 		}
-		r.pos += consumed
-		if ev.Data != nil || len(ev.Name) > 0 {
+		r.pos += end
+		r.resume = 0
+		if ev := r.parse(b[:end]); ev.Data != nil || len(ev.Name) > 0 {
 			return ev, true
 		}
 		// A block of comments or an empty event: nothing to dispatch, keep going.
 	}
-	if r.pos == len(r.buf) && r.pos > 0 {
-		r.buf, r.pos = r.buf[:0], 0
-	}
+	r.buf, r.cur, r.pos = r.buf[:0], nil, 0
 	return Event{}, false
 }
 
-// parse reads one event from b. complete is false when b ends before the blank line that
-// ends the event (at EOF, the end of b ends it).
-func (r *Reader) parse(b []byte, atEOF bool) (ev Event, consumed int, complete bool) {
-	i := 0
-	dataLines := 0
-	for {
-		if i >= len(b) {
-			if atEOF {
-				return ev, len(b), true
-			}
-			return Event{}, 0, false
+// keepTail makes the unread bytes the start of buf, so that the caller's piece is no
+// longer referenced and the next piece is appended to them.
+func (r *Reader) keepTail() {
+	tail := r.cur[r.pos:]
+	if len(r.buf) > 0 && len(r.cur) > 0 && &r.cur[0] == &r.buf[0] {
+		r.buf = r.buf[:copy(r.buf, tail)]
+	} else {
+		r.buf = append(r.buf[:0], tail...)
+	}
+	r.cur, r.pos = r.buf, 0
+}
+
+// lineEnd returns the index in b of the first line terminator at or after from, or -1.
+func (r *Reader) lineEnd(b []byte, from int) int {
+	if !r.cr {
+		if j := bytes.IndexByte(b[from:], '\n'); j >= 0 {
+			return from + j
 		}
-		// Find the end of the line.
-		j := i
-		for j < len(b) && b[j] != '\n' && b[j] != '\r' {
-			j++
+		return -1
+	}
+	for k := from; k < len(b); k++ {
+		if b[k] == '\n' || b[k] == '\r' {
+			return k
 		}
-		if j == len(b) {
-			if !atEOF {
-				return Event{}, 0, false
+	}
+	return -1
+}
+
+// eventEnd returns the length of the event at the start of b, its ending blank line
+// included, or -1 when b ends first (at EOF, the end of b ends the event). It starts
+// searching at r.resume and leaves there the start of the line it could not finish.
+func (r *Reader) eventEnd(b []byte, atEOF bool) int {
+	i := r.resume
+	for i < len(b) {
+		j := r.lineEnd(b, i)
+		if j < 0 {
+			break
+		}
+		next := j + 1
+		if b[j] == '\r' {
+			if j+1 == len(b) && !atEOF {
+				break // a lone CR may be the first half of CRLF
+			}
+			if j+1 < len(b) && b[j+1] == '\n' {
+				next = j + 2
 			}
 		}
-		line := b[i:j]
-		next := j
-		if j < len(b) {
-			if b[j] == '\r' {
-				if j+1 == len(b) && !atEOF {
-					return Event{}, 0, false // a lone CR may be the first half of CRLF
-				}
-				if j+1 < len(b) && b[j+1] == '\n' {
-					next = j + 2
-				} else {
-					next = j + 1
-				}
-			} else {
-				next = j + 1
-			}
+		if j == i {
+			return next // an empty line ends the event
 		}
 		i = next
+	}
+	if atEOF {
+		return len(b)
+	}
+	r.resume = i
+	return -1
+}
+
+// parse reads the fields of one complete event.
+func (r *Reader) parse(b []byte) (ev Event) {
+	dataLines := 0
+	for i := 0; i < len(b); {
+		j := r.lineEnd(b, i)
+		if j < 0 {
+			j = len(b)
+		}
+		line := b[i:j]
+		i = j + 1
+		if j < len(b) && b[j] == '\r' && i < len(b) && b[i] == '\n' {
+			i++
+		}
 		if len(line) == 0 {
-			return ev, i, true
+			break
 		}
 		if line[0] == ':' {
 			continue // comment
@@ -137,10 +184,8 @@ func (r *Reader) parse(b []byte, atEOF bool) (ev Event, consumed int, complete b
 		case "id":
 			ev.ID = value
 		}
-		if i >= len(b) && atEOF {
-			return ev, i, true
-		}
 	}
+	return ev
 }
 
 // AppendData appends `data: <payload>\n\n`.

@@ -82,3 +82,46 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// TestReaderDoesNotKeepThePiece: once Next reports no further event, the Reader holds
+// no reference to the caller's piece, which may then be reused (the chain translator
+// reuses its buffer between pieces).
+func TestReaderDoesNotKeepThePiece(t *testing.T) {
+	var r Reader
+	piece := []byte("data: one\n\ndata: tw")
+	r.Feed(piece)
+	ev, ok := r.Next()
+	if !ok || string(ev.Data) != "one" {
+		t.Fatalf("first event %q %v", ev.Data, ok)
+	}
+	if _, ok := r.Next(); ok {
+		t.Fatal("incomplete event returned")
+	}
+	for i := range piece {
+		piece[i] = 'X' // the caller reuses its buffer
+	}
+	r.Feed([]byte("o\n\n"))
+	if ev, ok := r.Next(); !ok || string(ev.Data) != "two" {
+		t.Fatalf("second event %q %v", ev.Data, ok)
+	}
+}
+
+func BenchmarkReader(b *testing.B) {
+	var stream []byte
+	for i := 0; i < 200; i++ {
+		stream = append(stream, `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"word "}}]}`+"\n\n"...)
+	}
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	var r Reader
+	for i := 0; i < b.N; i++ {
+		for off := 0; off < len(stream); off += 256 {
+			r.Feed(stream[off:min(off+256, len(stream))])
+			for _, ok := r.Next(); ok; _, ok = r.Next() {
+			}
+		}
+		for _, ok := r.Flush(); ok; _, ok = r.Flush() {
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*200), "ns/event")
+}
