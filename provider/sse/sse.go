@@ -18,17 +18,28 @@ type Event struct {
 
 // Reader splits a byte stream into events. The zero value is ready to use.
 //
-// It reads each piece in place when no incomplete event is pending (no copy), and
-// copies only the incomplete tail of a piece. Line ends are found with
-// bytes.IndexByte, and an incomplete event is not searched again from its start when
-// the next piece arrives: per-byte loops are what cost most in wasm.
+// It reads each piece in place when no incomplete event is pending (no copy), copies
+// only the incomplete tail of a piece, finds line ends with bytes.IndexByte, and reads
+// every line once: the fields of an incomplete event are remembered as offsets, and
+// reading goes on from its first unread line when the next piece arrives. Per-byte
+// loops and repeated scans are what cost most in wasm.
 type Reader struct {
 	buf     []byte // owned: the incomplete tail carried between pieces
 	cur     []byte // what is being read: buf, or the caller's piece read in place
-	pos     int    // start of the unread bytes in cur
-	resume  int    // bytes of cur[pos:] already known to hold no end of event
+	pos     int    // start of the current event in cur
+	st      state  // how far the current event is read, relative to pos
 	cr      bool   // the stream has used CR line ends: find them too
 	scratch []byte // joins multi-line data
+}
+
+// state is a partly read event; offsets are relative to its first byte.
+type state struct {
+	next            int // first unread line
+	nameAt, nameEnd int
+	idAt, idEnd     int
+	dataAt, dataEnd int // the first data line
+	dataLines       int
+	hasName, hasID  bool
 }
 
 // Feed appends the next piece of the stream. The Reader may read chunk in place until
@@ -43,7 +54,7 @@ func (r *Reader) Feed(chunk []byte) {
 		return
 	}
 	r.buf = r.buf[:0]
-	r.cur, r.pos, r.resume = chunk, 0, 0
+	r.cur, r.pos, r.st = chunk, 0, state{}
 }
 
 // Next returns the next complete event. ok is false when no complete event is buffered.
@@ -57,22 +68,37 @@ func (r *Reader) Flush() (ev Event, ok bool) { return r.next(true) }
 func (r *Reader) Pending() bool { return r.pos < len(r.cur) }
 
 // Reset drops all buffered bytes, keeping the allocated memory.
-func (r *Reader) Reset() { r.buf, r.cur, r.pos, r.resume = r.buf[:0], nil, 0, 0 }
+func (r *Reader) Reset() { r.buf, r.cur, r.pos, r.st = r.buf[:0], nil, 0, state{} }
 
 func (r *Reader) next(atEOF bool) (Event, bool) {
 	for r.pos < len(r.cur) {
 		b := r.cur[r.pos:]
-		end := r.eventEnd(b, atEOF)
-		if end < 0 {
+		end, ok := r.read(b, atEOF)
+		if !ok {
 			r.keepTail()
 			return Event{}, false
 		}
+		st := r.st
 		r.pos += end
-		r.resume = 0
-		if ev := r.parse(b[:end]); ev.Data != nil || len(ev.Name) > 0 {
-			return ev, true
+		r.st = state{}
+		if st.dataLines == 0 && st.nameEnd == st.nameAt {
+			continue // a block of comments or an empty event: nothing to dispatch
 		}
-		// A block of comments or an empty event: nothing to dispatch, keep going.
+		var ev Event
+		if st.hasName {
+			ev.Name = b[st.nameAt:st.nameEnd]
+		}
+		if st.hasID {
+			ev.ID = b[st.idAt:st.idEnd]
+		}
+		switch st.dataLines {
+		case 0:
+		case 1:
+			ev.Data = b[st.dataAt:st.dataEnd:st.dataEnd]
+		default:
+			ev.Data = r.scratch
+		}
+		return ev, true
 	}
 	r.buf, r.cur, r.pos = r.buf[:0], nil, 0
 	return Event{}, false
@@ -106,86 +132,86 @@ func (r *Reader) lineEnd(b []byte, from int) int {
 	return -1
 }
 
-// eventEnd returns the length of the event at the start of b, its ending blank line
-// included, or -1 when b ends first (at EOF, the end of b ends the event). It starts
-// searching at r.resume and leaves there the start of the line it could not finish.
-func (r *Reader) eventEnd(b []byte, atEOF bool) int {
-	i := r.resume
-	for i < len(b) {
-		j := r.lineEnd(b, i)
-		if j < 0 {
-			break
+// read goes on reading the event at the start of b from its first unread line. It
+// returns the event's length, its ending blank line included, once the event is
+// complete (at EOF, the end of b ends it); ok is false when b ends first.
+func (r *Reader) read(b []byte, atEOF bool) (end int, ok bool) {
+	st := &r.st
+	i := st.next
+	for {
+		if i >= len(b) {
+			if atEOF {
+				return len(b), true
+			}
+			st.next = i
+			return 0, false
 		}
+		j := r.lineEnd(b, i)
 		next := j + 1
-		if b[j] == '\r' {
+		switch {
+		case j < 0:
+			if !atEOF {
+				st.next = i
+				return 0, false
+			}
+			j, next = len(b), len(b)
+		case b[j] == '\r':
 			if j+1 == len(b) && !atEOF {
-				break // a lone CR may be the first half of CRLF
+				st.next = i // a lone CR may be the first half of CRLF
+				return 0, false
 			}
 			if j+1 < len(b) && b[j+1] == '\n' {
 				next = j + 2
 			}
 		}
 		if j == i {
-			return next // an empty line ends the event
+			return next, true // an empty line ends the event
 		}
+		r.field(b, i, j)
 		i = next
 	}
-	if atEOF {
-		return len(b)
-	}
-	r.resume = i
-	return -1
 }
 
-// parse reads the fields of one complete event.
-func (r *Reader) parse(b []byte) (ev Event) {
-	dataLines := 0
-	for i := 0; i < len(b); {
-		j := r.lineEnd(b, i)
-		if j < 0 {
-			j = len(b)
-		}
-		line := b[i:j]
-		i = j + 1
-		if j < len(b) && b[j] == '\r' && i < len(b) && b[i] == '\n' {
-			i++
-		}
-		if len(line) == 0 {
-			break
-		}
-		if line[0] == ':' {
-			continue // comment
-		}
-		field, value := line, []byte(nil)
+// field records the line b[i:j] (not empty) in the event being read.
+func (r *Reader) field(b []byte, i, j int) {
+	st := &r.st
+	line := b[i:j]
+	var name []byte
+	v := j // start of the value
+	switch {
+	case line[0] == ':':
+		return // comment
+	case len(line) >= 5 && string(line[:5]) == "data:":
+		name, v = line[:4], i+5
+	case len(line) >= 6 && string(line[:6]) == "event:":
+		name, v = line[:5], i+6
+	case len(line) >= 3 && string(line[:3]) == "id:":
+		name, v = line[:2], i+3
+	default:
+		name = line
 		if c := bytes.IndexByte(line, ':'); c >= 0 {
-			field, value = line[:c], line[c+1:]
-			if len(value) > 0 && value[0] == ' ' {
-				value = value[1:]
-			}
-		}
-		switch string(field) {
-		case "data":
-			dataLines++
-			switch dataLines {
-			case 1:
-				if value == nil {
-					value = []byte{}
-				}
-				ev.Data = value
-			case 2:
-				r.scratch = append(append(append(r.scratch[:0], ev.Data...), '\n'), value...)
-				ev.Data = r.scratch
-			default:
-				r.scratch = append(append(r.scratch, '\n'), value...)
-				ev.Data = r.scratch
-			}
-		case "event":
-			ev.Name = value
-		case "id":
-			ev.ID = value
+			name, v = line[:c], i+c+1
 		}
 	}
-	return ev
+	if v < j && b[v] == ' ' {
+		v++
+	}
+	switch string(name) {
+	case "data":
+		st.dataLines++
+		switch st.dataLines {
+		case 1:
+			st.dataAt, st.dataEnd = v, j
+		case 2:
+			r.scratch = append(append(append(r.scratch[:0], b[st.dataAt:st.dataEnd]...), '\n'), b[v:j]...)
+		default:
+			r.scratch = append(append(r.scratch, '\n'), b[v:j]...)
+		}
+	case "event":
+		st.nameAt, st.nameEnd, st.hasName = v, j, true
+	case "id":
+		st.idAt, st.idEnd, st.hasID = v, j, true
+	}
 }
 
 // AppendData appends `data: <payload>\n\n`.

@@ -125,3 +125,58 @@ func BenchmarkReader(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*200), "ns/event")
 }
+
+// reference is an obviously correct, whole-input SSE parser (line ends normalised,
+// one line at a time) that the incremental Reader must agree with.
+func reference(in []byte) []string {
+	s := strings.ReplaceAll(string(in), "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	var out []string
+	var name, id string
+	var data []string
+	dispatch := func() {
+		if len(data) > 0 || name != "" {
+			out = append(out, fmt.Sprintf("%s|%s|%s", name, strings.Join(data, "\n"), id))
+		}
+		name, id, data = "", "", nil
+	}
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		if line == "" {
+			if i < len(lines)-1 || len(data) > 0 || name != "" {
+				dispatch()
+			}
+			continue
+		}
+		if line[0] == ':' {
+			continue
+		}
+		field, value, _ := strings.Cut(line, ":")
+		value = strings.TrimPrefix(value, " ")
+		switch field {
+		case "data":
+			data = append(data, value)
+		case "event":
+			name = value
+		case "id":
+			id = value
+		}
+	}
+	dispatch()
+	return out
+}
+
+func FuzzReaderMatchesReference(f *testing.F) {
+	f.Add([]byte("id:1\nevent:result\n:HTTP_STATUS/200\ndata:{}\n\n"), 7)
+	f.Add([]byte("data: a\r\ndata: b\r\n\r\nevent: x\rdata\r\r"), 5)
+	f.Fuzz(func(t *testing.T, in []byte, cut int) {
+		if cut < 0 {
+			cut = -cut
+		}
+		cut %= len(in) + 1
+		want := strings.Join(reference(in), "\x00")
+		if got := strings.Join(collect([][]byte{in[:cut], in[cut:]}), "\x00"); got != want {
+			t.Fatalf("input %q split at %d:\n got %q\nwant %q", in, cut, got, want)
+		}
+	})
+}
