@@ -116,7 +116,7 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 	}
 	var chunk []byte
 	if bodySize > 0 {
-		chunk, _ = proxywasm.GetHttpResponseBody(0, bodySize)
+		chunk = responseBody(bodySize)
 	}
 	h.out = h.req.ConvertResponseChunk(h.out[:0], chunk, endOfStream)
 	if len(h.out) > 0 || bodySize > 0 {
