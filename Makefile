@@ -38,10 +38,11 @@ bench: build build-noop
 
 FUZZTIME ?= 30s
 fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./provider/... 2>/dev/null | grep '^Fuzz'); do \
-		pkg=$$(grep -rl "func $$t(" --include='*_test.go' provider | head -1 | xargs dirname); \
-		echo "fuzz $$t ($$pkg) for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
+	@for pkg in $$($(GO) list ./provider/...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$t ($$pkg) for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
 	done
 
 lint:
