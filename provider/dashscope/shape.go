@@ -1,6 +1,10 @@
 package dashscope
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/ai-proxy/ai-proxy/provider/translator"
+)
 
 // shape is the last stream event converted the common way: one choice whose delta is
 // just its content, a string copied as it is. Most events of a stream repeat it byte
@@ -46,7 +50,7 @@ func (s *shape) set(event, content, usage string, out []byte, outAt int) {
 // match reports whether event is the remembered one but for a non-empty canonical
 // content string and the usage object, and returns them.
 func (s *shape) match(event string) (content, usage string, ok bool) {
-	if !s.ok || len(event) < len(s.pre)+len(s.mid)+len(s.suf)+2 || event[:len(s.pre)] != view(s.pre) {
+	if !s.ok || len(event) < len(s.pre)+len(s.mid)+len(s.suf)+2 || !translator.Equal(event[:len(s.pre)], view(s.pre)) {
 		return "", "", false
 	}
 	i := len(s.pre)
@@ -59,7 +63,7 @@ func (s *shape) match(event string) (content, usage string, ok bool) {
 	}
 	content = event[i:e]
 	if s.usage {
-		if len(event)-e < len(s.mid) || event[e:e+len(s.mid)] != view(s.mid) {
+		if len(event)-e < len(s.mid) || !translator.Equal(event[e:e+len(s.mid)], view(s.mid)) {
 			return "", "", false
 		}
 		u := e + len(s.mid)
@@ -71,7 +75,7 @@ func (s *shape) match(event string) (content, usage string, ok bool) {
 		}
 		usage = event[u:e]
 	}
-	if event[e:] != view(s.suf) {
+	if !translator.Equal(event[e:], view(s.suf)) {
 		return "", "", false
 	}
 	return content, usage, true

@@ -6,7 +6,11 @@
 // the same output for every way a stream is split.
 package sse
 
-import "bytes"
+import (
+	"bytes"
+	"math/bits"
+	"unsafe"
+)
 
 // Event is one complete SSE event. Its slices alias the Reader's buffers and stay valid
 // until the next call to Feed, Next or Flush.
@@ -19,7 +23,7 @@ type Event struct {
 // Reader splits a byte stream into events. The zero value is ready to use.
 //
 // It reads each piece in place when no incomplete event is pending (no copy), copies
-// only the incomplete tail of a piece, finds line ends with bytes.IndexByte, and reads
+// only the incomplete tail of a piece, finds line ends 8 bytes at a time, and reads
 // every line once: the fields of an incomplete event are remembered as offsets, and
 // reading goes on from its first unread line when the next piece arrives. Per-byte
 // loops and repeated scans are what cost most in wasm.
@@ -28,7 +32,6 @@ type Reader struct {
 	cur     []byte // what is being read: buf, or the caller's piece read in place
 	pos     int    // start of the current event in cur
 	st      state  // how far the current event is read, relative to pos
-	cr      bool   // the stream has used CR line ends: find them too
 	scratch []byte // joins multi-line data
 }
 
@@ -45,9 +48,6 @@ type state struct {
 // Feed appends the next piece of the stream. The Reader may read chunk in place until
 // Next or Flush reports no further event: the caller must not change it before then.
 func (r *Reader) Feed(chunk []byte) {
-	if !r.cr && bytes.IndexByte(chunk, '\r') >= 0 {
-		r.cr = true
-	}
 	if r.pos < len(r.cur) { // an incomplete event is pending: it is in buf
 		r.buf = append(r.buf, chunk...)
 		r.cur = r.buf
@@ -72,35 +72,86 @@ func (r *Reader) Reset() { r.buf, r.cur, r.pos, r.st = r.buf[:0], nil, 0, state{
 
 func (r *Reader) next(atEOF bool) (Event, bool) {
 	for r.pos < len(r.cur) {
+		// Read the event at pos from its first unread line (read and lineEnd, written
+		// out: a call per line costs in wasm).
 		b := r.cur[r.pos:]
-		end, ok := r.read(b, atEOF)
-		if !ok {
-			r.keepTail()
-			return Event{}, false
+		st := &r.st
+		i, end := st.next, 0
+	lines:
+		for {
+			if i >= len(b) {
+				if atEOF {
+					end = len(b)
+					break
+				}
+				return r.incomplete(i)
+			}
+			j := i // the blank line that ends most events, found without a call
+			if b[i] != '\n' {
+				j = lineEnd(b, i)
+			}
+			next := j + 1
+			switch {
+			case j < 0:
+				if !atEOF {
+					return r.incomplete(i)
+				}
+				j, next = len(b), len(b)
+			case b[j] == '\r':
+				if j+1 == len(b) && !atEOF {
+					return r.incomplete(i) // a lone CR may be the first half of CRLF
+				}
+				if j+1 < len(b) && b[j+1] == '\n' {
+					next = j + 2
+				}
+			}
+			switch {
+			case j == i:
+				end = next // an empty line ends the event
+				break lines
+			case b[i] == ':': // a comment
+			case st.dataLines == 0 && j-i >= 5 && string(b[i:i+5]) == "data:":
+				v := i + 5
+				if v < j && b[v] == ' ' {
+					v++
+				}
+				st.dataLines, st.dataAt, st.dataEnd = 1, v, j
+			default:
+				r.field(b, i, j)
+			}
+			i = next
 		}
-		st := r.st
+		ev := r.st
 		r.pos += end
 		r.st = state{}
-		if st.dataLines == 0 && st.nameEnd == st.nameAt {
+		if ev.dataLines == 0 && ev.nameEnd == ev.nameAt {
 			continue // a block of comments or an empty event: nothing to dispatch
 		}
-		var ev Event
-		if st.hasName {
-			ev.Name = b[st.nameAt:st.nameEnd]
+		var e Event
+		if ev.hasName {
+			e.Name = b[ev.nameAt:ev.nameEnd]
 		}
-		if st.hasID {
-			ev.ID = b[st.idAt:st.idEnd]
+		if ev.hasID {
+			e.ID = b[ev.idAt:ev.idEnd]
 		}
-		switch st.dataLines {
+		switch ev.dataLines {
 		case 0:
 		case 1:
-			ev.Data = b[st.dataAt:st.dataEnd:st.dataEnd]
+			e.Data = b[ev.dataAt:ev.dataEnd:ev.dataEnd]
 		default:
-			ev.Data = r.scratch
+			e.Data = r.scratch
 		}
-		return ev, true
+		return e, true
 	}
 	r.buf, r.cur, r.pos = r.buf[:0], nil, 0
+	return Event{}, false
+}
+
+// incomplete records that the event being read goes on at its line i, and keeps the
+// unread bytes for the next piece.
+func (r *Reader) incomplete(i int) (Event, bool) {
+	r.st.next = i
+	r.keepTail()
 	return Event{}, false
 }
 
@@ -116,61 +167,29 @@ func (r *Reader) keepTail() {
 	r.cur, r.pos = r.buf, 0
 }
 
-// lineEnd returns the index in b of the first line terminator at or after from, or -1.
-func (r *Reader) lineEnd(b []byte, from int) int {
-	if !r.cr {
-		if j := bytes.IndexByte(b[from:], '\n'); j >= 0 {
-			return from + j
+// lineEnd returns the index in b of the first CR or LF at or after i, or -1. It reads
+// 8 bytes at a time, looking for both at once: bytes.IndexByte looks for one, 4 bytes
+// at a time in wasm.
+func lineEnd(b []byte, i int) int {
+	for ; len(b)-i >= 8; i += 8 {
+		w := *(*uint64)(unsafe.Pointer(&b[i])) // an unaligned load, fine in wasm
+		n, r := w^(ones*'\n'), w^(ones*'\r')
+		if m := ((n-ones)&^n | (r-ones)&^r) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
-		return -1
 	}
-	for k := from; k < len(b); k++ {
-		if b[k] == '\n' || b[k] == '\r' {
-			return k
+	for ; i < len(b); i++ {
+		if b[i] == '\n' || b[i] == '\r' {
+			return i
 		}
 	}
 	return -1
 }
 
-// read goes on reading the event at the start of b from its first unread line. It
-// returns the event's length, its ending blank line included, once the event is
-// complete (at EOF, the end of b ends it); ok is false when b ends first.
-func (r *Reader) read(b []byte, atEOF bool) (end int, ok bool) {
-	st := &r.st
-	i := st.next
-	for {
-		if i >= len(b) {
-			if atEOF {
-				return len(b), true
-			}
-			st.next = i
-			return 0, false
-		}
-		j := r.lineEnd(b, i)
-		next := j + 1
-		switch {
-		case j < 0:
-			if !atEOF {
-				st.next = i
-				return 0, false
-			}
-			j, next = len(b), len(b)
-		case b[j] == '\r':
-			if j+1 == len(b) && !atEOF {
-				st.next = i // a lone CR may be the first half of CRLF
-				return 0, false
-			}
-			if j+1 < len(b) && b[j+1] == '\n' {
-				next = j + 2
-			}
-		}
-		if j == i {
-			return next, true // an empty line ends the event
-		}
-		r.field(b, i, j)
-		i = next
-	}
-}
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
 
 // field records the line b[i:j] (not empty) in the event being read.
 func (r *Reader) field(b []byte, i, j int) {

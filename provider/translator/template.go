@@ -43,7 +43,7 @@ func (t *Template) Match(event string) (value string, ok bool) {
 		return "", false
 	}
 	end := len(event) - len(t.suf)
-	if event[:len(t.pre)] != bstr(t.pre) || event[end:] != bstr(t.suf) {
+	if !Equal(event[:len(t.pre)], bstr(t.pre)) || !Equal(event[end:], bstr(t.suf)) {
 		return "", false
 	}
 	value = event[len(t.pre):end]
@@ -56,6 +56,26 @@ func (t *Template) Match(event string) (value string, ok bool) {
 		}
 	}
 	return value, true
+}
+
+// Equal reports whether a and b are the same bytes. It compares 8 bytes at a time,
+// where == on strings compares one byte at a time in wasm (runtime.memequal).
+func Equal(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	i := 0
+	for ; len(a)-i >= 8; i += 8 {
+		if load8(a, i) != load8(b, i) {
+			return false
+		}
+	}
+	for ; i < len(a); i++ {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

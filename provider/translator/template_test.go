@@ -82,3 +82,23 @@ func FuzzTemplate(f *testing.F) {
 		}
 	})
 }
+
+func TestEqual(t *testing.T) {
+	const s = "0123456789abcdefghij"
+	for n := 0; n <= len(s); n++ {
+		a := s[:n]
+		if !Equal(a, string([]byte(a))) {
+			t.Errorf("Equal(%q, itself) = false", a)
+		}
+		for k := 0; k < n; k++ {
+			b := []byte(a)
+			b[k] ^= 0x80
+			if Equal(a, string(b)) {
+				t.Errorf("Equal(%q, %q) = true", a, b)
+			}
+		}
+	}
+	if Equal("abc", "abcd") {
+		t.Error(`Equal("abc", "abcd") = true`)
+	}
+}
