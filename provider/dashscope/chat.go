@@ -847,9 +847,7 @@ func (t *Chat) data(dst, data []byte) []byte {
 			t.usageRaw = append(t.usageRaw[:0], usage...)
 			t.usageNew = true
 		}
-		dst = t.appendHead(dst)
-		dst = t.shape.appendChoices(dst, content)
-		return append(dst, "]}\n\n"...)
+		return t.shape.appendChunk(dst, content)
 	}
 	t.shape.ok = false
 	t.content, t.stateful = "", false
@@ -893,13 +891,14 @@ func (t *Chat) data(dst, data []byte) []byte {
 	if n == 0 {
 		return dst
 	}
-	if t.started && t.content != "" && !t.stateful && t.o.ReasoningMode != ReasoningConcat {
-		// The chunk depends on the event's bytes alone (the role is sent, no think
-		// state): the next event may match its shape.
-		t.shape.set(view(data), t.content, usage, t.chunk, t.contentAt)
-	}
+	// The chunk depends on the event's bytes alone (the role is sent, no think state):
+	// the next event may match its shape.
+	shaped := t.started && t.content != "" && !t.stateful && t.o.ReasoningMode != ReasoningConcat
 	t.started = true
 	dst = t.appendHead(dst)
+	if shaped {
+		t.shape.set(view(data), t.content, usage, t.head, t.chunk, t.contentAt)
+	}
 	dst = append(dst, t.chunk...)
 	return append(dst, "]}\n\n"...)
 }

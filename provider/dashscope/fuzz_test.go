@@ -99,3 +99,19 @@ func FuzzChatStream(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFlatEnd checks the shape's one-pass object end against valueEnd.
+func FuzzFlatEnd(f *testing.F) {
+	for _, s := range []string{`{"input_tokens":12,"output_tokens":3,"total_tokens":15},"x"`,
+		`{"a":{"b":1}}`, `{"a":"}\"{"}`, `{"a":[1]}`, `{"a":"x`, `{]`, `{"k":"\\"}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if s == "" || s[0] != '{' {
+			return
+		}
+		if got, want := flatEnd(s, 0), valueEnd(s, 0); got != want {
+			t.Fatalf("flatEnd(%q) = %d, valueEnd = %d", s, got, want)
+		}
+	})
+}

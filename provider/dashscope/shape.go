@@ -1,6 +1,7 @@
 package dashscope
 
 import (
+	"math/bits"
 	"unsafe"
 
 	"github.com/ai-proxy/ai-proxy/provider/translator"
@@ -17,14 +18,16 @@ type shape struct {
 	ok            bool
 	pre, mid, suf []byte // the event around its content string and its usage object
 	usage         bool   // the event has a usage object (after the content)
-	out           []byte // the converted choices, content included
+	out           []byte // the whole converted chunk event, content included
 	outPre        int    // where the content starts in out
 	outLen        int    // the content's length in out
 }
 
 // set remembers event, whose content literal content (a view into event) was copied
-// to out at outAt, and whose usage object (a view, or "") follows the content.
-func (s *shape) set(event, content, usage string, out []byte, outAt int) {
+// to choices at outAt, and whose usage object (a view, or "") follows the content.
+// head is the chunk's start (the same for the whole stream), kept with the choices so
+// that a match is written with three appends.
+func (s *shape) set(event, content, usage string, head, choices []byte, outAt int) {
 	s.ok = false
 	c, ok := offset(event, content)
 	if !ok {
@@ -42,8 +45,8 @@ func (s *shape) set(event, content, usage string, out []byte, outAt int) {
 		end = u + len(usage)
 	}
 	s.suf = append(s.suf[:0], event[end:]...)
-	s.out = append(s.out[:0], out...)
-	s.outPre, s.outLen = outAt, len(content)
+	s.out = append(append(append(s.out[:0], head...), choices...), "]}\n\n"...)
+	s.outPre, s.outLen = len(head)+outAt, len(content)
 	s.ok = true
 }
 
@@ -70,7 +73,7 @@ func (s *shape) match(event string) (content, usage string, ok bool) {
 		if u >= len(event) || event[u] != '{' {
 			return "", "", false
 		}
-		if e = valueEnd(event, u); e < 0 {
+		if e = flatEnd(event, u); e < 0 {
 			return "", "", false
 		}
 		usage = event[u:e]
@@ -81,8 +84,8 @@ func (s *shape) match(event string) (content, usage string, ok bool) {
 	return content, usage, true
 }
 
-// appendChoices appends the remembered choices with content in place of theirs.
-func (s *shape) appendChoices(dst []byte, content string) []byte {
+// appendChunk appends the remembered chunk event with content in place of its own.
+func (s *shape) appendChunk(dst []byte, content string) []byte {
 	dst = append(dst, s.out[:s.outPre]...)
 	dst = append(dst, content...)
 	return append(dst, s.out[s.outPre+s.outLen:]...)
@@ -95,4 +98,33 @@ func offset(s, part string) (int, bool) {
 	}
 	off := int(uintptr(unsafe.Pointer(unsafe.StringData(part))) - uintptr(unsafe.Pointer(unsafe.StringData(s))))
 	return off, off >= 0 && off <= len(s)-len(part)
+}
+
+// flatEnd returns valueEnd(s, i) for the object at s[i]. An object without nested
+// values or escapes, such as a usage object, is read in one pass 8 bytes at a time,
+// with no call per member.
+func flatEnd(s string, i int) int {
+	in := false // inside a string
+	for j := i + 1; j < len(s); j++ {
+		if len(s)-j >= 8 {
+			w := word(s, j)
+			l := w | ones*0x20 // '[' and ']' become '{' and '}'
+			m := bytesEqual(w, '"') | bytesEqual(w, '\\') | bytesEqual(l, '{') | bytesEqual(l, '}')
+			if m == 0 {
+				j += 7
+				continue
+			}
+			j += bits.TrailingZeros64(m) >> 3
+		}
+		switch c := s[j]; {
+		case c == '"':
+			in = !in
+		case in && c != '\\':
+		case c == '}':
+			return j + 1
+		case c == '\\' || c == '{' || c == '[' || c == ']':
+			return valueEnd(s, i)
+		}
+	}
+	return -1
 }

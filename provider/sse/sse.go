@@ -109,13 +109,15 @@ func (r *Reader) next(atEOF bool) (Event, bool) {
 			case j == i:
 				end = next // an empty line ends the event
 				break lines
+			// The usual fields are read here, the others by field: a call per line
+			// costs in wasm.
 			case b[i] == ':': // a comment
 			case st.dataLines == 0 && j-i >= 5 && string(b[i:i+5]) == "data:":
-				v := i + 5
-				if v < j && b[v] == ' ' {
-					v++
-				}
-				st.dataLines, st.dataAt, st.dataEnd = 1, v, j
+				st.dataLines, st.dataAt, st.dataEnd = 1, valueAt(b, i+5, j), j
+			case j-i >= 6 && string(b[i:i+6]) == "event:":
+				st.nameAt, st.nameEnd, st.hasName = valueAt(b, i+6, j), j, true
+			case j-i >= 3 && string(b[i:i+3]) == "id:":
+				st.idAt, st.idEnd, st.hasID = valueAt(b, i+3, j), j, true
 			default:
 				r.field(b, i, j)
 			}
@@ -167,12 +169,21 @@ func (r *Reader) keepTail() {
 	r.cur, r.pos = r.buf, 0
 }
 
+// valueAt returns where the value of a field line ending at j starts, v being just
+// past its colon: one leading space is not part of it.
+func valueAt(b []byte, v, j int) int {
+	if v < j && b[v] == ' ' {
+		v++
+	}
+	return v
+}
+
 // lineEnd returns the index in b of the first CR or LF at or after i, or -1. It reads
 // 8 bytes at a time, looking for both at once: bytes.IndexByte looks for one, 4 bytes
 // at a time in wasm.
 func lineEnd(b []byte, i int) int {
 	for ; len(b)-i >= 8; i += 8 {
-		w := *(*uint64)(unsafe.Pointer(&b[i])) // an unaligned load, fine in wasm
+		w := *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i)) // unaligned: fine in wasm
 		n, r := w^(ones*'\n'), w^(ones*'\r')
 		if m := ((n-ones)&^n | (r-ones)&^r) & highs; m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
