@@ -33,6 +33,9 @@ type Config struct {
 	Original       bool
 	Context        *ContextConfig
 	CustomSettings []CustomSetting
+	// settingsOwnStreamOptions: a customSettings entry writes stream_options, so the
+	// plugin does not add include_usage itself.
+	settingsOwnStreamOptions bool
 	// Capabilities are the upstream paths by API: the spec's defaults with the config's
 	// `capabilities` on top.
 	Capabilities map[API]string
@@ -135,6 +138,11 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 	}
 	if c.CustomSettings, err = parseCustomSettings(v.Get("customSettings"), field+".customSettings", settingsProtocol, rawPrefix); err != nil {
 		return nil, err
+	}
+	for _, s := range c.CustomSettings {
+		if s.path == "stream_options" || strings.HasPrefix(s.path, "stream_options.") {
+			c.settingsOwnStreamOptions = true
+		}
 	}
 	if c.Context, err = parseContext(v.Get("context"), field+".context"); err != nil {
 		return nil, err

@@ -206,7 +206,8 @@ func (r *Request) RewriteRequestHeaders(h Headers) {
 // into the upstream's protocol. Headers that depend on the body (path with {model},
 // first-byte timeout, accept) are set on h.
 func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
-	if !gjson.ValidBytes(body) {
+	f, ok := readBodyFields(body)
+	if !ok {
 		if strings.HasPrefix(h.Get("content-type"), "multipart/") {
 			return nil, errorf(400, "unsupported_multipart", "provider type "+strconv.Quote(r.Config.Type)+
 				" needs a JSON body here: send JSON with image URLs or data URLs instead of a multipart upload")
@@ -215,15 +216,28 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 	}
 	c := r.Config
 	var err error
-	model := gjson.GetBytes(body, "model")
-	r.ClientModel = model.String()
+	r.ClientModel = gjson.Parse(f.model).String()
 	r.Model = c.ModelMapping.Map(r.ClientModel)
-	if model.Exists() && r.Model != r.ClientModel {
-		if body, err = sjson.SetRawBytes(body, "model", translator.AppendString(nil, r.Model)); err != nil {
-			return nil, errorf(400, "invalid_json", "cannot set model: "+err.Error())
+	r.Stream = gjson.Parse(f.stream).Bool() || r.API == APIGeminiStreamGenerat
+	setModel := f.model != "" && r.Model != r.ClientModel
+	// Ask an OpenAI-compatible upstream for usage in the last chunk, so token
+	// statistics always come back; an operator's customSettings on stream_options own it.
+	addUsage := r.Stream && r.translator == nil && !c.Original && !c.settingsOwnStreamOptions &&
+		(r.API == APIChatCompletion || r.API == APICompletion) && f.end >= 0 &&
+		!gjson.Get(f.streamOptions, "include_usage").Exists()
+	if addUsage && f.streamOptions != "" {
+		// Rare: the client sent stream_options without include_usage.
+		if body, err = sjson.SetRawBytes(body, "stream_options.include_usage", []byte("true")); err != nil {
+			return nil, errorf(400, "invalid_json", "cannot set stream_options: "+err.Error())
+		}
+		addUsage = false
+		if setModel { // the offsets changed: find the model again
+			f, _ = readBodyFields(body)
 		}
 	}
-	r.Stream = gjson.GetBytes(body, "stream").Bool() || r.API == APIGeminiStreamGenerat
+	if setModel || addUsage {
+		body = spliceBody(body, &f, setModel, r.Model, addUsage)
+	}
 	if len(c.CustomSettings) > 0 {
 		if body, err = applyCustomSettings(body, c.CustomSettings); err != nil {
 			return nil, errorf(400, "invalid_json", "cannot apply customSettings: "+err.Error())
@@ -237,11 +251,6 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 		}
 		if c.ResponseJSONSchema != "" && r.UpstreamAPI == APIChatCompletion && r.API == APIChatCompletion {
 			body, _ = sjson.SetRawBytes(body, "response_format", []byte(c.ResponseJSONSchema))
-		}
-		if r.Stream && r.translator == nil && (r.API == APIChatCompletion || r.API == APICompletion) &&
-			!gjson.GetBytes(body, "stream_options.include_usage").Exists() {
-			// Ask for usage in the last chunk so token statistics always come back.
-			body, _ = sjson.SetRawBytes(body, "stream_options.include_usage", []byte("true"))
 		}
 	}
 	path := r.Path

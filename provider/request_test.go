@@ -73,3 +73,29 @@ func FuzzRequestBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBodyFields: the one-pass reader of RewriteRequestBody agrees with gjson on
+// validity and on the model and stream it finds.
+func FuzzBodyFields(f *testing.F) {
+	f.Add(`{"model":"gpt-4","stream":true,"messages":[{"role":"user","content":"x"}]}`)
+	f.Add(` {"mod\u0065l" : 1, "stream":"true", "model":"b"} `)
+	f.Add(`[{"model":"x"}]`)
+	f.Fuzz(func(t *testing.T, body string) {
+		got, ok := readBodyFields([]byte(body))
+		if ok != gjson.Valid(body) {
+			t.Fatalf("valid=%v, gjson says %v", ok, !ok)
+		}
+		if !ok {
+			return
+		}
+		if m := gjson.Get(body, "model"); got.model != m.Raw || (m.Exists() && body[got.modelAt:got.modelAt+len(got.model)] != m.Raw) {
+			t.Fatalf("model %q at %d, gjson %q", got.model, got.modelAt, m.Raw)
+		}
+		if s := gjson.Get(body, "stream"); got.stream != s.Raw {
+			t.Fatalf("stream %q, gjson %q", got.stream, s.Raw)
+		}
+		if got.end >= 0 && body[got.end] != '}' {
+			t.Fatalf("end %d is no closing brace", got.end)
+		}
+	})
+}

@@ -161,6 +161,10 @@ func (s *Scan) Value() string {
 	return s.src[s.vstart:s.pos]
 }
 
+// Offset is where the current value starts in the scanned text. After the last Next
+// of a valid scan it is just past the container's closing bracket.
+func (s *Scan) Offset() int { return s.vstart }
+
 // Enter starts a scan of the members of the current value, in place. Read it, then
 // hand it to Leave: the value is then scanned once in all. A value that is no object
 // or array yields no members.
