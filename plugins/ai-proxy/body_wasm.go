@@ -2,7 +2,10 @@
 
 package main
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // proxyGetBufferBytes is the ABI's proxy_get_buffer_bytes, declared here so that its
 // out-parameters can live in package variables: the SDK's wrapper passes addresses of
@@ -11,6 +14,12 @@ import "unsafe"
 //
 //go:wasmimport env proxy_get_buffer_bytes
 func proxyGetBufferBytes(bufferType uint32, start, maxSize int32, returnData unsafe.Pointer, returnSize *int32) uint32
+
+// proxySetBufferBytes is the ABI's proxy_set_buffer_bytes, called directly: the SDK's
+// ReplaceHttpResponseBody goes through two more calls (and an error value) per piece.
+//
+//go:wasmimport env proxy_set_buffer_bytes
+func proxySetBufferBytes(bufferType uint32, start, maxSize int32, data *byte, size int32) uint32
 
 const bufferTypeHttpResponseBody = 1 // proxy-wasm ABI BufferType
 
@@ -63,4 +72,9 @@ func responseBody(size int) []byte {
 		return nil
 	}
 	return unsafe.Slice(bodyData, bodySize)
+}
+
+// replaceResponseBody replaces the whole current response body piece with b.
+func replaceResponseBody(b []byte) {
+	proxySetBufferBytes(bufferTypeHttpResponseBody, 0, math.MaxInt32, unsafe.SliceData(b), int32(len(b)))
 }
