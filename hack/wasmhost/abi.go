@@ -603,7 +603,7 @@ func (v *VM) read(ptr, size uint64) ([]byte, bool) {
 	return v.mem.Read(uint32(ptr), uint32(size))
 }
 
-// writeReturn copies data into guest memory allocated by proxy_on_memory_allocate and
+// writeReturn copies data into guest memory allocated by the guest (fns.alloc) and
 // stores its address and size at ptrAddr and sizeAddr (0 and 0 for empty data).
 func (v *VM) writeReturn(ptrAddr, sizeAddr uint64, data []byte) bool {
 	if len(data) == 0 {

@@ -207,9 +207,14 @@ func Load(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 	}
 	exports := compiled.ExportedFunctions()
 	var missing []string
-	for _, name := range []string{"_initialize", "proxy_on_memory_allocate", "proxy_on_context_create", "proxy_on_vm_start", "proxy_on_configure"} {
+	for _, name := range []string{"_initialize", "proxy_on_context_create", "proxy_on_vm_start", "proxy_on_configure"} {
 		if _, ok := exports[name]; !ok {
 			missing = append(missing, name)
+		}
+	}
+	if _, ok := exports["malloc"]; !ok {
+		if _, ok := exports["proxy_on_memory_allocate"]; !ok {
+			missing = append(missing, "malloc (or proxy_on_memory_allocate)")
 		}
 	}
 	if _, ok := exports["proxy_abi_version_0_2_100"]; !ok {

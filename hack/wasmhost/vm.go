@@ -112,7 +112,12 @@ func (h *Host) NewVM(ctx context.Context, pluginConfig []byte) (*VM, error) {
 	v.mod = mod
 	v.mem = mod.Memory()
 	f := mod.ExportedFunction
-	v.fns.alloc = f("proxy_on_memory_allocate")
+	// Like Envoy (proxy-wasm-cpp-host WasmBase::getFunctions): the module's malloc
+	// when it exports one, else proxy_on_memory_allocate.
+	v.fns.alloc = f("malloc")
+	if v.fns.alloc == nil {
+		v.fns.alloc = f("proxy_on_memory_allocate")
+	}
 	v.fns.contextCreate = f("proxy_on_context_create")
 	v.fns.vmStart = f("proxy_on_vm_start")
 	v.fns.configure = f("proxy_on_configure")

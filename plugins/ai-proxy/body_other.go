@@ -10,3 +10,6 @@ func responseBody(size int) []byte {
 	b, _ := proxywasm.GetHttpResponseBody(0, size)
 	return b
 }
+
+// replaceResponseBody replaces the whole current response body piece with b.
+func replaceResponseBody(b []byte) { _ = proxywasm.ReplaceHttpResponseBody(b) }

@@ -2,7 +2,10 @@
 
 package main
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // proxyGetBufferBytes is the ABI's proxy_get_buffer_bytes, declared here so that its
 // out-parameters can live in package variables: the SDK's wrapper passes addresses of
@@ -12,18 +15,66 @@ import "unsafe"
 //go:wasmimport env proxy_get_buffer_bytes
 func proxyGetBufferBytes(bufferType uint32, start, maxSize int32, returnData unsafe.Pointer, returnSize *int32) uint32
 
+// proxySetBufferBytes is the ABI's proxy_set_buffer_bytes, called directly: the SDK's
+// ReplaceHttpResponseBody goes through two more calls (and an error value) per piece.
+//
+//go:wasmimport env proxy_set_buffer_bytes
+func proxySetBufferBytes(bufferType uint32, start, maxSize int32, data *byte, size int32) uint32
+
 const bufferTypeHttpResponseBody = 1 // proxy-wasm ABI BufferType
 
 var (
 	bodyData *byte
 	bodySize int32
+
+	// pieceBuf receives the response body pieces: the host copies each piece into
+	// memory it gets from malloc, and a fresh Go allocation per piece (what the SDK's
+	// proxy_on_memory_allocate does) was, with the GC work it causes, about a quarter
+	// of the guest time of a converted stream.
+	pieceBuf []byte
+	// usePieceBuf is set only while responseBody's host call runs, so that malloc
+	// hands out pieceBuf for that one copy and fresh memory for everything else.
+	usePieceBuf bool
 )
 
-// responseBody returns the current response body piece (size bytes), or nil.
+// maxPieceBuf bounds the memory kept for pieces between callbacks; a larger piece gets
+// memory of its own.
+const maxPieceBuf = 256 << 10
+
+// malloc is the guest allocator the host calls to return data to the guest. Envoy
+// (proxy-wasm-cpp-host) looks for `malloc` first and uses `proxy_on_memory_allocate`
+// (the SDK's, always a new allocation) only when it is missing.
+//
+//go:wasmexport malloc
+func malloc(size uint32) *byte {
+	if size == 0 {
+		size = 1
+	}
+	if usePieceBuf && size <= maxPieceBuf {
+		usePieceBuf = false
+		if uint32(cap(pieceBuf)) < size {
+			pieceBuf = make([]byte, max(size, 16<<10))
+		}
+		return unsafe.SliceData(pieceBuf)
+	}
+	return unsafe.SliceData(make([]byte, size))
+}
+
+// responseBody returns the current response body piece (size bytes), or nil. The
+// piece lives in pieceBuf: it is valid until the next call, so the caller must not
+// keep it (the converters copy what they keep; see translator.Translator).
 func responseBody(size int) []byte {
 	bodyData, bodySize = nil, 0
-	if proxyGetBufferBytes(bufferTypeHttpResponseBody, 0, int32(size), unsafe.Pointer(&bodyData), &bodySize) != 0 || bodyData == nil {
+	usePieceBuf = true
+	st := proxyGetBufferBytes(bufferTypeHttpResponseBody, 0, int32(size), unsafe.Pointer(&bodyData), &bodySize)
+	usePieceBuf = false
+	if st != 0 || bodyData == nil {
 		return nil
 	}
 	return unsafe.Slice(bodyData, bodySize)
+}
+
+// replaceResponseBody replaces the whole current response body piece with b.
+func replaceResponseBody(b []byte) {
+	proxySetBufferBytes(bufferTypeHttpResponseBody, 0, math.MaxInt32, unsafe.SliceData(b), int32(len(b)))
 }

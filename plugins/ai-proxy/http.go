@@ -120,7 +120,7 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 	}
 	h.out = h.req.ConvertResponseChunk(h.out[:0], chunk, endOfStream)
 	if len(h.out) > 0 || bodySize > 0 {
-		_ = proxywasm.ReplaceHttpResponseBody(h.out)
+		replaceResponseBody(h.out)
 	}
 	return types.ActionContinue
 }

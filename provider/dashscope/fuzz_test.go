@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -48,6 +49,13 @@ func FuzzChatStream(f *testing.F) {
 	f.Add([]byte(fmt.Sprintf(ev, "a", 1)+fmt.Sprintf(ev, "b", 2)+fmt.Sprintf(ev, `c\"`, 3)+fmt.Sprintf(ev, "", 4)), uint16(9), uint8(0))
 	ev = strings.Replace(ev, `,"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":""}}]`, "", 1)
 	f.Add([]byte(fmt.Sprintf(ev, "a", 1)+fmt.Sprintf(ev, "b", 2)+fmt.Sprintf(ev, `c\u00e9`, 3)+fmt.Sprintf(ev, "", 4)+fmt.Sprintf(ev, "d", 5)), uint16(9), uint8(1))
+	// Token counts that change length (9 to 10, 99 to 100) in a flat usage object.
+	ev = `data:{"output":{"choices":[{"finish_reason":"null","message":{"content":"%s","role":"assistant"}}]},"request_id":"r1","usage":{"input_tokens":7,"output_tokens":%d,"total_tokens":%d}}` + "\n\n"
+	var counts []byte
+	for _, n := range []int{8, 9, 10, 11, 99, 100, 101} {
+		counts = append(counts, fmt.Sprintf(ev, "w"+strconv.Itoa(n), n, n+7)...)
+	}
+	f.Add(counts, uint16(300), uint8(0))
 	f.Fuzz(func(t *testing.T, stream []byte, cut uint16, mode uint8) {
 		modes := []string{ReasoningPassthrough, ReasoningConcat, ReasoningIgnore}
 		noShape := false
@@ -100,18 +108,58 @@ func FuzzChatStream(f *testing.F) {
 	})
 }
 
-// FuzzFlatEnd checks the shape's one-pass object end against valueEnd.
-func FuzzFlatEnd(f *testing.F) {
-	for _, s := range []string{`{"input_tokens":12,"output_tokens":3,"total_tokens":15},"x"`,
-		`{"a":{"b":1}}`, `{"a":"}\"{"}`, `{"a":[1]}`, `{"a":"x`, `{]`, `{"k":"\\"}`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if s == "" || s[0] != '{' {
+// FuzzNumbersVary checks the shape's usage comparison: what it accepts is the
+// remembered object but for digits, byte for byte otherwise.
+func FuzzNumbersVary(f *testing.F) {
+	f.Add(`{"input_tokens":12,"output_tokens":3,"total_tokens":15},"x"`, `{"input_tokens":12,"output_tokens":4,"total_tokens":16}`)
+	f.Add(`{"a":9}`, `{"a":10}`)
+	f.Add(`{"a":"x1"}`, `{"a":"x"}`)
+	f.Add(`{"a":1}`, `{"b":1}`)
+	f.Add(`{"a":12345678901234567}`, `{"a":1}`)
+	f.Fuzz(func(t *testing.T, a, b string) {
+		n := numbersVary(a, b, 0)
+		if n < 0 {
 			return
 		}
-		if got, want := flatEnd(s, 0), valueEnd(s, 0); got != want {
-			t.Fatalf("flatEnd(%q) = %d, valueEnd = %d", s, got, want)
+		if n > len(a) {
+			t.Fatalf("numbersVary(%q, %q) = %d, past the end", a, b, n)
+		}
+		noDigits := func(s string) string {
+			return strings.Map(func(r rune) rune {
+				if r >= '0' && r <= '9' {
+					return -1
+				}
+				return r
+			}, s)
+		}
+		if x, y := noDigits(a[:n]), noDigits(b); x != y {
+			t.Fatalf("numbersVary(%q, %q) = %d: %q and %q differ but for digits", a, b, n, a[:n], b)
 		}
 	})
+}
+
+// TestShapeMatchesChangedCounts: an event that repeats the last one but for its
+// content and token counts of another length takes the shape's path.
+func TestShapeMatchesChangedCounts(t *testing.T) {
+	ev := `{"output":{"choices":[{"finish_reason":"null","message":{"content":"%s","role":"assistant"}}]},"request_id":"r1","usage":{"input_tokens":7,"output_tokens":%d,"total_tokens":%d}}`
+	tr := NewChat(Options{Now: fixedNow})
+	if _, err := tr.RequestBody([]byte(`{"model":"qwen-plus","messages":[{"role":"user","content":"x"}],"stream":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	tr.data(nil, []byte(fmt.Sprintf(ev, "a", 8, 15)))
+	tr.data(nil, []byte(fmt.Sprintf(ev, "b", 9, 16)))
+	next := fmt.Sprintf(ev, "c", 10, 17)
+	content, usage, ok := tr.shape.match(next)
+	if !ok || content != `"c"` || usage != `{"input_tokens":7,"output_tokens":10,"total_tokens":17}` {
+		t.Fatalf("match(%s) = %q, %q, %v", next, content, usage, ok)
+	}
+	for _, other := range []string{
+		strings.Replace(next, `"input_tokens":7`, `"input_tokens":"7"`, 1),
+		strings.Replace(next, `"total_tokens":17`, `"total_tokens":17,"x":1`, 1),
+		strings.Replace(next, `"request_id":"r1"`, `"request_id":"r2"`, 1),
+	} {
+		if _, _, ok := tr.shape.match(other); ok {
+			t.Errorf("match(%s) = ok, want the walk", other)
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package dashscope
 
 import (
-	"math/bits"
 	"unsafe"
 
 	"github.com/ai-proxy/ai-proxy/provider/translator"
@@ -15,12 +14,14 @@ import (
 // which is dear in wasm. A match is an event of the same structure, so it yields what
 // the walk would.
 type shape struct {
-	ok            bool
-	pre, mid, suf []byte // the event around its content string and its usage object
-	usage         bool   // the event has a usage object (after the content)
-	out           []byte // the whole converted chunk event, content included
-	outPre        int    // where the content starts in out
-	outLen        int    // the content's length in out
+	ok       bool
+	pre      []byte // the event before its content string
+	tail     []byte // the event after its content string
+	usage    bool   // the event has a usage object (after the content) ...
+	uAt, uTo int    // ... at tail[uAt:uTo]
+	out      []byte // the whole converted chunk event, content included
+	outPre   int    // where the content starts in out
+	outLen   int    // the content's length in out
 }
 
 // set remembers event, whose content literal content (a view into event) was copied
@@ -41,19 +42,20 @@ func (s *shape) set(event, content, usage string, head, choices []byte, outAt in
 		if !ok || u < end {
 			return
 		}
-		s.mid = append(s.mid[:0], event[end:u]...)
-		end = u + len(usage)
+		s.uAt, s.uTo = u-end, u-end+len(usage)
 	}
-	s.suf = append(s.suf[:0], event[end:]...)
+	s.tail = append(s.tail[:0], event[end:]...)
 	s.out = append(append(append(s.out[:0], head...), choices...), "]}\n\n"...)
 	s.outPre, s.outLen = len(head)+outAt, len(content)
 	s.ok = true
 }
 
 // match reports whether event is the remembered one but for a non-empty canonical
-// content string and the usage object, and returns them.
+// content string and the numbers in the usage object, and returns them. The usage
+// object has the remembered one's structure, so it ends where the walk would find
+// its end; other usage objects are left to the walk.
 func (s *shape) match(event string) (content, usage string, ok bool) {
-	if !s.ok || len(event) < len(s.pre)+len(s.mid)+len(s.suf)+2 || !translator.Equal(event[:len(s.pre)], view(s.pre)) {
+	if !s.ok || len(event) < len(s.pre)+len(s.tail)+2 || !translator.Equal(event[:len(s.pre)], view(s.pre)) {
 		return "", "", false
 	}
 	i := len(s.pre)
@@ -65,24 +67,54 @@ func (s *shape) match(event string) (content, usage string, ok bool) {
 		return "", "", false
 	}
 	content = event[i:e]
-	if s.usage {
-		if len(event)-e < len(s.mid) || !translator.Equal(event[e:e+len(s.mid)], view(s.mid)) {
-			return "", "", false
-		}
-		u := e + len(s.mid)
-		if u >= len(event) || event[u] != '{' {
-			return "", "", false
-		}
-		if e = flatEnd(event, u); e < 0 {
-			return "", "", false
-		}
-		usage = event[u:e]
+	rest, tail := event[e:], view(s.tail)
+	if !s.usage {
+		return content, "", translator.Equal(rest, tail)
 	}
-	if !translator.Equal(event[e:], view(s.suf)) {
+	if len(rest) < s.uAt || !translator.Equal(rest[:s.uAt], tail[:s.uAt]) {
 		return "", "", false
 	}
-	return content, usage, true
+	u := numbersVary(rest, tail[:s.uTo], s.uAt)
+	if u < 0 || !translator.Equal(rest[u:], tail[s.uTo:]) {
+		return "", "", false
+	}
+	return content, rest[s.uAt:u], true
 }
+
+// numbersVary compares a[i:] with b[i:] to the end of b, where runs of decimal digits
+// may differ (token counts), and returns where the end of b falls in a, or -1. Equal
+// bytes are compared 8 at a time; the object's structure (quotes, escapes, brackets)
+// is compared exactly.
+func numbersVary(a, b string, i int) int {
+	j := i
+	for j < len(b) {
+		for len(b)-j >= 8 && len(a)-i >= 8 && word(a, i) == word(b, j) {
+			i, j = i+8, j+8
+		}
+		if j >= len(b) {
+			break
+		}
+		if i >= len(a) {
+			return -1
+		}
+		if a[i] == b[j] {
+			i, j = i+1, j+1
+			continue
+		}
+		if !isDigit(a[i]) && !isDigit(b[j]) {
+			return -1
+		}
+		for i < len(a) && isDigit(a[i]) {
+			i++
+		}
+		for j < len(b) && isDigit(b[j]) {
+			j++
+		}
+	}
+	return i
+}
+
+func isDigit(c byte) bool { return c-'0' <= 9 }
 
 // appendChunk appends the remembered chunk event with content in place of its own.
 func (s *shape) appendChunk(dst []byte, content string) []byte {
@@ -98,33 +130,4 @@ func offset(s, part string) (int, bool) {
 	}
 	off := int(uintptr(unsafe.Pointer(unsafe.StringData(part))) - uintptr(unsafe.Pointer(unsafe.StringData(s))))
 	return off, off >= 0 && off <= len(s)-len(part)
-}
-
-// flatEnd returns valueEnd(s, i) for the object at s[i]. An object without nested
-// values or escapes, such as a usage object, is read in one pass 8 bytes at a time,
-// with no call per member.
-func flatEnd(s string, i int) int {
-	in := false // inside a string
-	for j := i + 1; j < len(s); j++ {
-		if len(s)-j >= 8 {
-			w := word(s, j)
-			l := w | ones*0x20 // '[' and ']' become '{' and '}'
-			m := bytesEqual(w, '"') | bytesEqual(w, '\\') | bytesEqual(l, '{') | bytesEqual(l, '}')
-			if m == 0 {
-				j += 7
-				continue
-			}
-			j += bits.TrailingZeros64(m) >> 3
-		}
-		switch c := s[j]; {
-		case c == '"':
-			in = !in
-		case in && c != '\\':
-		case c == '}':
-			return j + 1
-		case c == '\\' || c == '{' || c == '[' || c == ']':
-			return valueEnd(s, i)
-		}
-	}
-	return -1
 }

@@ -38,6 +38,7 @@ type Reader struct {
 // state is a partly read event; offsets are relative to its first byte.
 type state struct {
 	next            int // first unread line
+	scan            int // where the search for that line's end goes on, when past it
 	nameAt, nameEnd int
 	idAt, idEnd     int
 	dataAt, dataEnd int // the first data line
@@ -72,8 +73,8 @@ func (r *Reader) Reset() { r.buf, r.cur, r.pos, r.st = r.buf[:0], nil, 0, state{
 
 func (r *Reader) next(atEOF bool) (Event, bool) {
 	for r.pos < len(r.cur) {
-		// Read the event at pos from its first unread line (read and lineEnd, written
-		// out: a call per line costs in wasm).
+		// Read the event at pos from its first unread line (read and the search for
+		// line ends written out: a call per line costs in wasm).
 		b := r.cur[r.pos:]
 		st := &r.st
 		i, end := st.next, 0
@@ -84,22 +85,40 @@ func (r *Reader) next(atEOF bool) (Event, bool) {
 					end = len(b)
 					break
 				}
-				return r.incomplete(i)
+				return r.incomplete(i, i)
 			}
-			j := i // the blank line that ends most events, found without a call
+			j := i // the blank line that ends most events
 			if b[i] != '\n' {
-				j = lineEnd(b, i)
+				// lineEnd, written out: a call per line costs in wasm.
+				j = -1
+				k := max(i, st.scan) // bytes of the line read before its piece ended are not read again
+				for ; len(b)-k >= 8; k += 8 {
+					w := *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), k))
+					n, r := w^(ones*'\n'), w^(ones*'\r')
+					if m := ((n-ones)&^n | (r-ones)&^r) & highs; m != 0 {
+						j = k + bits.TrailingZeros64(m)>>3
+						break
+					}
+				}
+				if j < 0 {
+					for ; k < len(b); k++ {
+						if c := b[k]; c == '\n' || c == '\r' {
+							j = k
+							break
+						}
+					}
+				}
 			}
 			next := j + 1
 			switch {
 			case j < 0:
 				if !atEOF {
-					return r.incomplete(i)
+					return r.incomplete(i, len(b))
 				}
 				j, next = len(b), len(b)
 			case b[j] == '\r':
 				if j+1 == len(b) && !atEOF {
-					return r.incomplete(i) // a lone CR may be the first half of CRLF
+					return r.incomplete(i, j) // a lone CR may be the first half of CRLF
 				}
 				if j+1 < len(b) && b[j+1] == '\n' {
 					next = j + 2
@@ -149,10 +168,10 @@ func (r *Reader) next(atEOF bool) (Event, bool) {
 	return Event{}, false
 }
 
-// incomplete records that the event being read goes on at its line i, and keeps the
-// unread bytes for the next piece.
-func (r *Reader) incomplete(i int) (Event, bool) {
-	r.st.next = i
+// incomplete records that the event being read goes on at its line i, whose end is
+// not before scan, and keeps the unread bytes for the next piece.
+func (r *Reader) incomplete(i, scan int) (Event, bool) {
+	r.st.next, r.st.scan = i, scan
 	r.keepTail()
 	return Event{}, false
 }
@@ -176,25 +195,6 @@ func valueAt(b []byte, v, j int) int {
 		v++
 	}
 	return v
-}
-
-// lineEnd returns the index in b of the first CR or LF at or after i, or -1. It reads
-// 8 bytes at a time, looking for both at once: bytes.IndexByte looks for one, 4 bytes
-// at a time in wasm.
-func lineEnd(b []byte, i int) int {
-	for ; len(b)-i >= 8; i += 8 {
-		w := *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i)) // unaligned: fine in wasm
-		n, r := w^(ones*'\n'), w^(ones*'\r')
-		if m := ((n-ones)&^n | (r-ones)&^r) & highs; m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-	}
-	for ; i < len(b); i++ {
-		if b[i] == '\n' || b[i] == '\r' {
-			return i
-		}
-	}
-	return -1
 }
 
 const (

@@ -64,6 +64,23 @@ func TestReaderEverySplit(t *testing.T) {
 	}
 }
 
+// TestReaderThreePieces: a line cut twice, whose end the Reader goes on looking for
+// where it stopped, at every pair of cuts, with line ends just before, at and after
+// 8-byte boundaries and a CR that may be half of a CRLF.
+func TestReaderThreePieces(t *testing.T) {
+	in := "id:12345\nevent:result\r\ndata:{\"content\":\"0123456789abcdef0123456\"}\r\n\r\n" +
+		"data: 0123456\r\rdata: 01234567\n\ndata: 012345678\r\n\r\n"
+	want := strings.Join(reference([]byte(in)), "\x00")
+	for i := 0; i <= len(in); i++ {
+		for j := i; j <= len(in); j++ {
+			got := strings.Join(collect([][]byte{[]byte(in[:i]), []byte(in[i:j]), []byte(in[j:])}), "\x00")
+			if got != want {
+				t.Fatalf("cut at %d and %d: got %q want %q", i, j, got, want)
+			}
+		}
+	}
+}
+
 func FuzzReader(f *testing.F) {
 	f.Add([]byte("data: a\r\n\r\nevent: x\ndata: b\n\n"), 3)
 	f.Fuzz(func(t *testing.T, in []byte, cut int) {

@@ -29,6 +29,8 @@ type Translator interface {
 	// incomplete input is kept until the next call. With end set the stream is over:
 	// everything pending is flushed and the client's stream terminator (OpenAI `[DONE]`,
 	// Anthropic `message_stop`) is written if the upstream did not end the stream itself.
+	// chunk is only read during the call: the plugin reuses its memory for the next
+	// piece, so what must be kept is copied.
 	ResponseStream(dst, chunk []byte, end bool) ([]byte, error)
 
 	// Usage reports the tokens counted so far, in OpenAI's meaning (prompt tokens include
