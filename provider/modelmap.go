@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -24,7 +23,7 @@ type ModelMapping struct {
 type prefixRule struct{ prefix, target string }
 
 type regexRule struct {
-	re     *regexp.Regexp
+	re     *modelRegexp
 	target string
 }
 
@@ -50,9 +49,9 @@ func parseModelMapping(v gjson.Result, field string) (*ModelMapping, error) {
 			t := target
 			m.wildcard = &t
 		case strings.HasPrefix(k, "~"):
-			re, e := regexp.Compile(k[1:])
+			re, e := compileModelRegexp(k[1:])
 			if e != nil {
-				err = fmt.Errorf("%s[%q]: invalid regular expression: %v", field, k, e)
+				err = fmt.Errorf("%s[%q]: %v", field, k, e)
 				return false
 			}
 			m.regexes = append(m.regexes, regexRule{re, target})
@@ -92,12 +91,8 @@ func (m *ModelMapping) lookup(model string) (string, bool) {
 		}
 	}
 	for _, r := range m.regexes {
-		if loc := r.re.FindStringSubmatchIndex(model); loc != nil {
-			if r.target == "" {
-				return "", true
-			}
-			// Like Higress: the matched part is replaced by the expanded target.
-			return model[:loc[0]] + string(r.re.ExpandString(nil, r.target, model, loc)) + model[loc[1]:], true
+		if t, ok := r.re.replace(model, r.target); ok {
+			return t, true
 		}
 	}
 	if m.wildcard != nil {

@@ -140,6 +140,11 @@ func TestRunCases(t *testing.T) {
 	ctx := context.Background()
 	s := settings{runs: 1, warmup: 2, memExchanges: 4, runTime: time.Millisecond, events: 20, seed: 1, startRepeats: 1}
 	ps := []*plugin{{name: "floor", path: floorPath, floor: true}, {name: "ai-proxy", path: pluginPath}}
+	// The build without regexp (SMALL_WASM_FILE_PATH) must serve every case as well.
+	small := os.Getenv("SMALL_WASM_FILE_PATH")
+	if small != "" {
+		ps = append(ps, &plugin{name: "ai-proxy-noregexp", path: small})
+	}
 	for _, p := range ps {
 		loadPlugin(ctx, p, s)
 		if p.startErr != nil {
@@ -161,6 +166,9 @@ func TestRunCases(t *testing.T) {
 			}
 			if r.wrong != "" {
 				t.Logf("%s, %s: %s", ps[i].name, c.id(), r.wrong)
+			}
+			if ps[i].path == small && (r.na != "" || r.wrong != "") {
+				t.Errorf("%s, %s: %s%s", ps[i].name, c.id(), r.na, r.wrong)
 			}
 		}
 	}
