@@ -25,20 +25,9 @@
 package anthropic
 
 import (
-	"unsafe"
-
 	"github.com/ai-proxy/ai-proxy/provider/translator"
 	"github.com/tidwall/gjson"
 )
-
-// bstr views b as a string without copying. The converters only read their input while
-// converting it, so the view never outlives the bytes it aliases.
-func bstr(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
-}
 
 // appendStringBody appends the contents of the JSON string literal raw (quotes
 // excluded) as they are, escapes included. It is how text is copied between protocols
@@ -110,7 +99,7 @@ const maxErrorText = 1024
 // typ is the error's type when the body names one.
 func upstreamErrorMessage(status int, body []byte) (msg, typ string) {
 	if gjson.ValidBytes(body) {
-		root := gjson.Parse(bstr(body))
+		root := gjson.Parse(translator.View(body))
 		e := root.Get("error")
 		switch {
 		case e.IsObject():

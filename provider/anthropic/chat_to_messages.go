@@ -82,7 +82,7 @@ type chatRequest struct {
 func (t *ChatToMessages) RequestBody(body []byte) ([]byte, error) {
 	// One pass checks the body and picks the top-level fields.
 	var f chatRequest
-	sc := translator.NewScan(bstr(body))
+	sc := translator.NewScan(translator.View(body))
 	for sc.Next() {
 		var v *gjson.Result
 		switch sc.Key() {

@@ -72,7 +72,7 @@ func (t *ChatToMessages) ResponseBody(status int, body []byte) ([]byte, error) {
 	}
 	var id, model, content, stop, usage string
 	isError := false
-	sc := translator.NewScan(bstr(body))
+	sc := translator.NewScan(translator.View(body))
 	for sc.Next() {
 		switch v := sc.Value(); sc.Key() {
 		case "id":
@@ -373,14 +373,14 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 		return dst
 	}
 	// A delta like the last one but for its text: only the text needs reading.
-	if text, ok := t.tmpl.Match(bstr(data)); ok {
+	if text, ok := t.tmpl.Match(translator.View(data)); ok {
 		return t.delta(dst, t.tmplKind, t.tmplIndex, text)
 	}
 	t.tmpl.Reset()
 	// One pass picks the fields and checks the event is JSON.
 	var typ, index, block, message, usage, errObj string
 	var d claudeDelta
-	sc := translator.NewScan(bstr(data))
+	sc := translator.NewScan(translator.View(data))
 	for sc.Next() {
 		switch sc.Key() {
 		case "type":
@@ -497,7 +497,7 @@ func (t *ChatToMessages) event(dst, data []byte, atEOF bool) []byte {
 		kind, i := deltaKind(translator.Str(d.typ)), rawInt(index)
 		if kind != 0 && isStr(d.text) {
 			// The next deltas of this block will likely differ only in their text.
-			t.tmpl.Set(bstr(data), d.text)
+			t.tmpl.Set(translator.View(data), d.text)
 			t.tmplKind, t.tmplIndex = kind, i
 		}
 		return t.delta(dst, kind, i, d.text)

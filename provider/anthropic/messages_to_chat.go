@@ -61,7 +61,7 @@ type messagesRequest struct {
 func (t *MessagesToChat) RequestBody(body []byte) ([]byte, error) {
 	// One pass checks the body and picks the top-level fields.
 	var f messagesRequest
-	sc := translator.NewScan(bstr(body))
+	sc := translator.NewScan(translator.View(body))
 	for sc.Next() {
 		var v *gjson.Result
 		switch sc.Key() {

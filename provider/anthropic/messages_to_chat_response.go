@@ -77,7 +77,7 @@ func (t *MessagesToChat) ResponseBody(status int, body []byte) ([]byte, error) {
 		return claudeErrorBody(nil, status, body), nil
 	}
 	var id, model, choices, usage, errObj string
-	sc := translator.NewScan(bstr(body))
+	sc := translator.NewScan(translator.View(body))
 	for sc.Next() {
 		switch v := sc.Value(); sc.Key() {
 		case "id":
@@ -483,7 +483,7 @@ func (t *MessagesToChat) event(dst, data []byte, atEOF bool) []byte {
 		return t.done(dst)
 	}
 	// A chunk like the last one but for its text: only the text needs reading.
-	if text, ok := t.tmpl.Match(bstr(data)); ok {
+	if text, ok := t.tmpl.Match(translator.View(data)); ok {
 		if isText(text) {
 			dst = t.text(dst, t.tmplKind, text)
 		}
@@ -493,7 +493,7 @@ func (t *MessagesToChat) event(dst, data []byte, atEOF bool) []byte {
 	// One pass picks the fields and checks the event is JSON.
 	var id, model, usage, errObj string
 	var c chunkChoice
-	sc := translator.NewScan(bstr(data))
+	sc := translator.NewScan(translator.View(data))
 	for sc.Next() {
 		switch sc.Key() {
 		case "id":
@@ -542,10 +542,10 @@ func (t *MessagesToChat) setTemplate(data []byte, c *chunkChoice) {
 	}
 	switch {
 	case isStr(c.content) && !isText(reasoning):
-		t.tmpl.Set(bstr(data), c.content)
+		t.tmpl.Set(translator.View(data), c.content)
 		t.tmplKind = 't'
 	case isStr(reasoning) && !isText(c.content):
-		t.tmpl.Set(bstr(data), reasoning)
+		t.tmpl.Set(translator.View(data), reasoning)
 		t.tmplKind = 'k'
 	}
 }

@@ -121,7 +121,7 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 	t.model = ""
 	t.head = t.head[:0]
 	t.shape.ok = false
-	for it := members(view(body)); ; {
+	for it := members(translator.View(body)); ; {
 		k, v, ok := it.member()
 		if !ok {
 			break
@@ -438,7 +438,7 @@ func (t *Chat) Usage() translator.Usage {
 // readStreamUsage reads the last usage object a stream sent into t.usage.
 func (t *Chat) readStreamUsage() {
 	if t.usageNew {
-		readUsageRaw(view(t.usageRaw), &t.usage)
+		readUsageRaw(translator.View(t.usageRaw), &t.usage)
 		t.usageNew = false
 	}
 }
@@ -494,7 +494,7 @@ func (a *answerTop) isError() bool { return a.output == "" && !strOf(a.code).emp
 // each level, not validated first: a body that breaks off is still caught (it is not
 // read to its end), and every value written is re-encoded or checked.
 func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
-	top, whole := scanTop(view(body))
+	top, whole := scanTop(translator.View(body))
 	if status/100 != 2 {
 		return appendError(nil, status, body), nil
 	}
@@ -641,7 +641,7 @@ func (t *Chat) contentText(c string) text {
 		return one
 	}
 	t.parts = append(t.parts, '"')
-	return text{lit: view(t.parts)}
+	return text{lit: translator.View(t.parts)}
 }
 
 // contentTextSlow is contentText for parts that are not all canonical literals.
@@ -842,7 +842,7 @@ func (t *Chat) event(dst []byte, ev sse.Event) []byte {
 // when copied raw (logprobs). The choices go to t.chunk first, since request_id (the
 // chunk's id) comes last.
 func (t *Chat) data(dst, data []byte) []byte {
-	if content, usage, ok := t.shape.match(view(data)); ok && !t.noShape {
+	if content, usage, ok := t.shape.match(translator.View(data)); ok && !t.noShape {
 		if usage != "" {
 			t.usageRaw = append(t.usageRaw[:0], usage...)
 			t.usageNew = true
@@ -855,7 +855,7 @@ func (t *Chat) data(dst, data []byte) []byte {
 	var usage string
 	hasOutput := false
 	n := 0
-	for it := members(view(data)); ; {
+	for it := members(translator.View(data)); ; {
 		k, ok := it.key()
 		if !ok {
 			break
@@ -897,7 +897,7 @@ func (t *Chat) data(dst, data []byte) []byte {
 	t.started = true
 	dst = t.appendHead(dst)
 	if shaped {
-		t.shape.set(view(data), t.content, usage, t.head, t.chunk, t.contentAt)
+		t.shape.set(translator.View(data), t.content, usage, t.head, t.chunk, t.contentAt)
 	}
 	dst = append(dst, t.chunk...)
 	return append(dst, "]}\n\n"...)

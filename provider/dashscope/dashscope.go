@@ -13,7 +13,6 @@ package dashscope
 import (
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/ai-proxy/ai-proxy/provider/translator"
 	"github.com/tidwall/gjson"
@@ -296,13 +295,4 @@ func (j *jsonAnswer) collect(dst, chunk []byte, end bool, conv func(int, []byte)
 	}
 	out, err := conv(st, j.buf)
 	return append(dst, out...), err
-}
-
-// view returns b as a string without copying. The string must not outlive the bytes'
-// next change: converters use it for an event's data and copy what they keep.
-func view(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
 }

@@ -127,7 +127,7 @@ func FuzzScan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if !json.Valid(b) {
 			// Malformed input: no panic, whatever is read.
-			it := members(view(b))
+			it := members(translator.View(b))
 			var got []string
 			walk(&it, true, &got)
 			return
@@ -136,7 +136,7 @@ func FuzzScan(f *testing.F) {
 		if !r.IsObject() {
 			return
 		}
-		it := members(view(b))
+		it := members(translator.View(b))
 		var got, want []string
 		walk(&it, true, &got)
 		gjsonWalk(r, &want)

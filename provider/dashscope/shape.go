@@ -55,7 +55,7 @@ func (s *shape) set(event, content, usage string, head, choices []byte, outAt in
 // object has the remembered one's structure, so it ends where the walk would find
 // its end; other usage objects are left to the walk.
 func (s *shape) match(event string) (content, usage string, ok bool) {
-	if !s.ok || len(event) < len(s.pre)+len(s.tail)+2 || !translator.Equal(event[:len(s.pre)], view(s.pre)) {
+	if !s.ok || len(event) < len(s.pre)+len(s.tail)+2 || !translator.Equal(event[:len(s.pre)], translator.View(s.pre)) {
 		return "", "", false
 	}
 	i := len(s.pre)
@@ -67,7 +67,7 @@ func (s *shape) match(event string) (content, usage string, ok bool) {
 		return "", "", false
 	}
 	content = event[i:e]
-	rest, tail := event[e:], view(s.tail)
+	rest, tail := event[e:], translator.View(s.tail)
 	if !s.usage {
 		return content, "", translator.Equal(rest, tail)
 	}

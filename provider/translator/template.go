@@ -43,7 +43,7 @@ func (t *Template) Match(event string) (value string, ok bool) {
 		return "", false
 	}
 	end := len(event) - len(t.suf)
-	if !Equal(event[:len(t.pre)], bstr(t.pre)) || !Equal(event[end:], bstr(t.suf)) {
+	if !Equal(event[:len(t.pre)], View(t.pre)) || !Equal(event[end:], View(t.suf)) {
 		return "", false
 	}
 	value = event[len(t.pre):end]
@@ -77,5 +77,3 @@ func Equal(a, b string) bool {
 	}
 	return true
 }
-
-func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
