@@ -106,7 +106,7 @@ func TestAnthropicBridgeAnswers(t *testing.T) {
 				}
 				out = r.ConvertResponseChunk(out, nil, true)
 			} else {
-				out = r.ConvertResponseBody([]byte(tt.body))
+				out, _ = r.ConvertResponseBody([]byte(tt.body))
 			}
 			for _, w := range strings.Split(tt.want, "|") {
 				if !strings.Contains(string(out), w) {
@@ -163,7 +163,7 @@ func TestAnthropicBridgeChains(t *testing.T) {
 	if inner.status != 200 {
 		t.Errorf("provider translator did not get the status")
 	}
-	out := r.ConvertResponseBody([]byte(`{"native":{"id":"x","choices":[{"message":{"content":"yo"},"finish_reason":"stop"}]}}`))
+	out, _ := r.ConvertResponseBody([]byte(`{"native":{"id":"x","choices":[{"message":{"content":"yo"},"finish_reason":"stop"}]}}`))
 	if !strings.Contains(string(out), `"content":[{"type":"text","text":"yo"}]`) {
 		t.Errorf("answer %s: want an Anthropic message", out)
 	}

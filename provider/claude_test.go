@@ -123,7 +123,7 @@ func TestClaudeAnswers(t *testing.T) {
 				}
 				out = r.ConvertResponseChunk(out, nil, true)
 			} else {
-				out = r.ConvertResponseBody([]byte(tt.body))
+				out, _ = r.ConvertResponseBody([]byte(tt.body))
 			}
 			for _, w := range strings.Split(tt.want, "|") {
 				if !strings.Contains(string(out), w) {

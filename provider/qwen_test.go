@@ -175,7 +175,7 @@ func TestQwenAnswers(t *testing.T) {
 			if streaming {
 				got = r.ConvertResponseChunk(nil, []byte(tt.answer), true)
 			} else {
-				got = r.ConvertResponseBody([]byte(tt.answer))
+				got, _ = r.ConvertResponseBody([]byte(tt.answer))
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(string(got), w) {

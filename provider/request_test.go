@@ -1,51 +1,82 @@
 package provider
 
 import (
+	"bytes"
+	"compress/gzip"
 	"testing"
 
 	"github.com/tidwall/gjson"
 )
 
 func TestPassthroughResponses(t *testing.T) {
+	msg := func(want string) func(t *testing.T, out string, status int) {
+		return func(t *testing.T, out string, status int) {
+			if got := gjson.Get(out, "error.message").String(); got != want {
+				t.Errorf("message %q, want %q (body %s)", got, want, out)
+			}
+		}
+	}
 	tests := []struct {
-		name, path, ct string
-		status         int
-		body           string
-		convert        bool
-		check          func(t *testing.T, out string)
+		name, path, ct, encoding string
+		status                   int
+		body                     string
+		convert                  bool
+		check                    func(t *testing.T, out string, status int)
 	}{
-		{"json answer untouched", "/v1/chat/completions", "application/json", 200, `{"id":"x"}`, false, nil},
-		{"json error untouched", "/v1/chat/completions", "application/json; charset=utf-8", 429, `{"error":{"message":"slow down"}}`, false, nil},
-		{"sse untouched", "/v1/chat/completions", "text/event-stream", 200, "data: {}\n\n", false, nil},
-		{"plain-text error wrapped", "/v1/chat/completions", "text/html", 502, "<html>Bad Gateway</html>", true, func(t *testing.T, out string) {
-			if gjson.Get(out, "error.message").String() != "<html>Bad Gateway</html>" || gjson.Get(out, "error.type").String() != "server_error" {
-				t.Errorf("got %s", out)
-			}
-		}},
-		{"empty error wrapped", "/v1/embeddings", "", 503, "", true, func(t *testing.T, out string) {
-			if gjson.Get(out, "error.message").String() != "upstream answered HTTP 503" {
-				t.Errorf("got %s", out)
-			}
-		}},
+		{"json answer untouched", "/v1/chat/completions", "application/json", "", 200, `{"id":"x"}`, false, nil},
+		{"sse untouched", "/v1/chat/completions", "text/event-stream", "", 200, "data: {}\n\n", false, nil},
+		{"json error kept", "/v1/chat/completions", "application/json; charset=utf-8", "", 429, `{"error":{"message":"slow down"}}`, true,
+			func(t *testing.T, out string, status int) {
+				if out != `{"error":{"message":"slow down"}}` || status != 0 {
+					t.Errorf("got %d %s", status, out)
+				}
+			}},
+		{"plain-text error wrapped", "/v1/chat/completions", "text/html", "", 502, "<html>Bad Gateway</html>", true,
+			msg("upstream answered HTTP 502: <html>Bad Gateway</html>")},
+		{"empty error wrapped", "/v1/embeddings", "", "", 503, "", true, msg("upstream answered HTTP 503 with an empty body")},
+		{"empty json error wrapped", "/v1/chat/completions", "application/json", "", 502, " ", true, msg("upstream answered HTTP 502 with an empty body")},
+		{"sse error read", "/v1/chat/completions", "text/event-stream", "", 400, "id:1\nevent:error\n:HTTP_STATUS/400\ndata:{\"code\":\"InvalidParameter\",\"message\":\"bad input\"}\n\n", true,
+			func(t *testing.T, out string, status int) {
+				if gjson.Get(out, "error.message").String() != "bad input" || gjson.Get(out, "error.type").String() != "invalid_request_error" {
+					t.Errorf("got %s", out)
+				}
+			}},
+		{"compressed error untouched", "/v1/chat/completions", "application/json", "gzip", 500, gz(`{"error":{"message":"boom"}}`), false, nil},
 	}
 	c := mustConfig(t, `{"type":"openai","apiTokens":["k"]}`)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, _ := NewRequest(c, tt.path)
 			h := testHeaders{"content-type": tt.ct, "content-length": "10"}
+			if tt.encoding != "" {
+				h["content-encoding"] = tt.encoding
+			}
 			convert, streaming := r.RewriteResponseHeaders(tt.status, h)
 			if convert != tt.convert || streaming {
 				t.Fatalf("convert=%v streaming=%v, want convert=%v", convert, streaming, tt.convert)
 			}
 			if !convert {
+				if h["content-length"] != "10" {
+					t.Errorf("passthrough headers changed: %v", h)
+				}
 				return
 			}
-			if h["content-type"] != "application/json" || h["content-length"] != "" {
+			if h["content-type"] != "application/json" || h["content-length"] != "" || h["content-encoding"] != "" {
 				t.Errorf("headers %v", h)
 			}
-			tt.check(t, string(r.ConvertResponseBody([]byte(tt.body))))
+			out, status := r.ConvertResponseBody([]byte(tt.body))
+			tt.check(t, string(out), status)
 		})
 	}
+}
+
+// gz is s gzip-compressed.
+func gz(s string) string {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.String()
 }
 
 // FuzzRequestBody: no client body may panic the request rewrite, and whatever it

@@ -99,11 +99,32 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 	status, _ := proxywasm.GetHttpResponseHeader(":status")
 	code, _ := strconv.Atoi(status)
 	h.convert, h.streaming = h.req.RewriteResponseHeaders(code, responseHeaders{})
+	if !h.convert {
+		return types.ActionContinue
+	}
+	if endOfStream {
+		// No body will follow to carry the converted answer: answer in its place.
+		var out []byte
+		ct := "application/json"
+		if h.streaming {
+			out, ct = h.req.ConvertResponseChunk(nil, nil, true), "text/event-stream"
+		} else if out, code = h.convertBody(nil, code); code == 0 {
+			code = 502
+		}
+		h.replied = true
+		_ = proxywasm.SendHttpResponseWithDetail(uint32(code), "ai-proxy.converted",
+			[][2]string{{"content-type", ct}}, out, -1)
+		return types.ActionPause
+	}
+	if !h.streaming {
+		// Held until the body is converted: its status may still change (502).
+		return types.HeaderStopIteration
+	}
 	return types.ActionContinue
 }
 
 func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
-	if !h.convert {
+	if !h.convert || h.replied {
 		return types.ActionContinue
 	}
 	if !h.streaming {
@@ -111,7 +132,11 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 			return types.ActionPause
 		}
 		body, _ := proxywasm.GetHttpResponseBody(0, bodySize)
-		_ = proxywasm.ReplaceHttpResponseBody(h.req.ConvertResponseBody(body))
+		out, status := h.convertBody(body, 0)
+		if status != 0 {
+			_ = proxywasm.ReplaceHttpResponseHeader(":status", strconv.Itoa(status))
+		}
+		_ = proxywasm.ReplaceHttpResponseBody(out)
 		return types.ActionContinue
 	}
 	var chunk []byte
@@ -123,6 +148,16 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		replaceResponseBody(h.out)
 	}
 	return types.ActionContinue
+}
+
+// convertBody converts a whole held answer; status is the one to answer with, or
+// orig when the conversion keeps the upstream's.
+func (h *httpContext) convertBody(body []byte, orig int) (out []byte, status int) {
+	out, status = h.req.ConvertResponseBody(body)
+	if status == 0 {
+		status = orig
+	}
+	return out, status
 }
 
 // reply answers the classified request itself with a JSON error in its protocol.

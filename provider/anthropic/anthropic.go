@@ -91,40 +91,11 @@ func stopReason(finish string) string {
 	return "end_turn"
 }
 
-// maxErrorText bounds how much of a non-JSON upstream error body is quoted to clients.
-const maxErrorText = 1024
-
 // upstreamErrorMessage finds the human-readable message in an upstream error body of
-// any common shape (Anthropic, OpenAI, {"error":"text"}, {"message":...}, plain text).
-// typ is the error's type when the body names one.
+// any shape (translator.ReadUpstreamError); typ is the error's type when the body names one.
 func upstreamErrorMessage(status int, body []byte) (msg, typ string) {
-	if gjson.ValidBytes(body) {
-		root := gjson.Parse(translator.View(body))
-		e := root.Get("error")
-		switch {
-		case e.IsObject():
-			msg, typ = e.Get("message").String(), e.Get("type").String()
-		case e.Type == gjson.String:
-			msg = e.Str
-		}
-		if msg == "" {
-			msg = root.Get("message").String()
-		}
-		if msg == "" {
-			msg = root.Get("detail").String()
-		}
-		if msg != "" {
-			return msg, typ
-		}
-	}
-	text := string(body)
-	if len(text) > maxErrorText {
-		text = text[:maxErrorText]
-	}
-	if text == "" {
-		text = "upstream answered with status " + itoa(status)
-	}
-	return text, typ
+	e := translator.ReadUpstreamError(status, body)
+	return e.Message, e.Type
 }
 
 func itoa(n int) string { return string(translator.AppendInt(nil, int64(n))) }

@@ -489,6 +489,9 @@ func appendParts(dst []byte, parts gjson.Result, i int) ([]byte, error) {
 // appendPart appends the Anthropic block for one OpenAI content part, or nothing for
 // an empty text part.
 func appendPart(dst []byte, p gjson.Result, i int) ([]byte, error) {
+	if err := translator.CheckPart("messages["+itoa(i)+"]", p.Raw); err != nil {
+		return dst, err
+	}
 	var typ, text, image, file, cache gjson.Result
 	p.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {

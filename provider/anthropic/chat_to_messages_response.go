@@ -280,15 +280,13 @@ func (t *ChatToMessages) ResponseStream(dst, chunk []byte, end bool) ([]byte, er
 	if !end {
 		return dst, nil
 	}
-	for ev, ok := t.rd.Flush(); ok; ev, ok = t.rd.Flush() {
-		dst = t.event(dst, ev.Data, true)
-	}
+	// An event the stream ends inside is discarded, as SSE says.
 	if !t.s.finished {
 		if t.s.finish != "" {
 			// message_delta arrived: the answer is whole, only message_stop is missing.
 			dst = t.done(dst)
 		} else {
-			dst = t.streamError(dst, "upstream stream ended before the message was complete", "server_error")
+			dst = t.streamError(dst, translator.StreamCutMessage, "server_error")
 		}
 	}
 	return dst, nil

@@ -311,6 +311,9 @@ func appendMessageStart(dst []byte, n int, role string) []byte {
 // appendChatPart appends the OpenAI content part for an Anthropic user content block;
 // k is the number of parts already in dst.
 func appendChatPart(dst []byte, k int, b gjson.Result, i int) ([]byte, error) {
+	if err := translator.CheckPart("messages["+itoa(i)+"]", b.Raw); err != nil {
+		return dst, err
+	}
 	if k > 0 {
 		dst = append(dst, ',')
 	}
@@ -356,6 +359,9 @@ func (t *MessagesToChat) assistant(dst []byte, n int, content gjson.Result, i in
 	texts, tools := 0, 0
 	var err error
 	content.ForEach(func(_, b gjson.Result) bool {
+		if err = translator.CheckPart("messages["+itoa(i)+"]", b.Raw); err != nil {
+			return false
+		}
 		switch typ := b.Get("type").Str; typ {
 		case "text":
 			t.parts = appendStringBody(t.parts, b.Get("text").Raw)

@@ -273,14 +273,12 @@ func (t *MessagesToChat) ResponseStream(dst, chunk []byte, end bool) ([]byte, er
 	if !end {
 		return dst, nil
 	}
-	for ev, ok := t.rd.Flush(); ok; ev, ok = t.rd.Flush() {
-		dst = t.event(dst, ev.Data, true)
-	}
+	// An event the stream ends inside is discarded, as SSE says.
 	if !t.s.finished {
 		if t.s.finish != "" {
 			dst = t.done(dst) // some upstreams never send [DONE]
 		} else {
-			dst = t.streamError(dst, "upstream stream ended before the message was complete", "api_error")
+			dst = t.streamError(dst, translator.StreamCutMessage, "api_error")
 		}
 	}
 	return dst, nil

@@ -38,6 +38,7 @@ type Chat struct {
 	chunk     []byte // an event's choices, converted
 	started   bool   // the first chunk (with the role) was written
 	done      bool   // [DONE] written
+	finished  bool   // a choice had a finish_reason: the answer is complete
 	hasUsage  bool
 	usageRaw  []byte  // the last usage object of the stream, read on demand
 	usageNew  bool    // usageRaw is not read into usage yet
@@ -333,6 +334,9 @@ func (t *Chat) appendContent(dst []byte, c string) ([]byte, error) {
 			if !ok {
 				break
 			}
+			if err := translator.CheckPart("messages", p); err != nil {
+				return dst, err
+			}
 			var f [2]string
 			getFields(p, partNames[:2], f[:])
 			typ, txt := f[0], f[1]
@@ -376,6 +380,9 @@ func appendEscaped(dst []byte, s string) []byte {
 
 // appendPart converts one OpenAI content part (raw) to a DashScope multimodal item.
 func appendPart(dst []byte, p string) ([]byte, error) {
+	if err := translator.CheckPart("messages", p); err != nil {
+		return dst, err
+	}
 	var f [6]string
 	getFields(p, partNames, f[:])
 	typ, txt, image, audio, videoURL, video := f[0], f[1], f[2], f[3], f[4], f[5]
@@ -762,8 +769,10 @@ func (t *Chat) ResponseStream(dst, chunk []byte, end bool) ([]byte, error) {
 		dst = t.event(dst, ev)
 	}
 	if end {
-		for ev, ok := t.rd.Flush(); ok; ev, ok = t.rd.Flush() {
-			dst = t.event(dst, ev)
+		// An event the stream ends inside is discarded (SSE); without a finish_reason
+		// the answer was cut, which the client must learn as an error.
+		if !t.finished && !t.done {
+			return t.errorEnd(dst, translator.AppendOpenAIError(nil, translator.StreamCutMessage, "server_error", "stream_truncated")), nil
 		}
 		dst = t.finish(dst)
 	}
@@ -1017,7 +1026,9 @@ func (t *Chat) choiceDeltas(cs *iter) int {
 }
 
 func (t *Chat) appendTextDelta(dst []byte, txt, finish text) ([]byte, bool) {
-	if txt.empty() && (finish.empty() || finish.is("null")) {
+	hasFinish := !finish.empty() && !finish.is("null")
+	t.finished = t.finished || hasFinish
+	if txt.empty() && !hasFinish {
 		return dst, false
 	}
 	dst = append(dst, `{"index":0,"delta":{`...)
@@ -1086,6 +1097,7 @@ func (t *Chat) appendDelta(dst []byte, msg *message, finish text, logprobs strin
 	toolCalls := msg.toolCalls
 	hasTools := isArray(toolCalls) && len(toolCalls) > 2
 	hasFinish := !finish.empty() && !finish.is("null")
+	t.finished = t.finished || hasFinish
 	if t.o.ReasoningMode == ReasoningConcat {
 		st := t.thinkState(idx)
 		// Close an open think block before content, tools or the end.

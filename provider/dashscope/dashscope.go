@@ -141,22 +141,8 @@ func ErrorStatus(code string) int {
 // the given HTTP status into an OpenAI error body. A body that is no DashScope error
 // still yields a well-formed OpenAI error carrying the status.
 func appendError(dst []byte, status int, body []byte) []byte {
-	var code, msg string
-	if gjson.ValidBytes(body) {
-		r := gjson.ParseBytes(body)
-		code = r.Get("code").String()
-		msg = r.Get("message").String()
-		if msg == "" && r.Get("error").IsObject() { // already OpenAI-shaped
-			code = r.Get("error.code").String()
-			msg = r.Get("error.message").String()
-		}
-	}
-	if msg == "" {
-		msg = "upstream error"
-		if len(body) > 0 && len(body) <= 512 && !gjson.ValidBytes(body) {
-			msg = "upstream error: " + string(body)
-		}
-	}
+	e := translator.ReadUpstreamError(status, body)
+	code, msg := e.Code, e.Message
 	st := status
 	if st/100 == 2 || st == 0 {
 		st = ErrorStatus(code)
