@@ -9,3 +9,5 @@ import (
 func jsonValid(b []byte) bool { return json.Valid(b) }
 
 func getJSON(b []byte, path string) string { return gjson.GetBytes(b, path).String() }
+
+func gjsonParse(s string) gjson.Result { return gjson.Parse(s) }
