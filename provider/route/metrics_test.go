@@ -80,6 +80,9 @@ func TestMetricsAvoidsAndRecovers(t *testing.T) {
 			*m.provs["b"] = tc.bad
 			m.run(100) // learn
 			c := m.run(200)
+			if seed == 1 {
+				t.Logf("%s: good provider share of 200 requests after learning: %.2f", tc.name, share(c, "a"))
+			}
 			if s := share(c, "a"); s < 0.80 {
 				t.Errorf("%s seed %d: good provider got %.2f of 200 requests, want >= 0.80 (%v)", tc.name, seed, s, c)
 			}
@@ -89,6 +92,9 @@ func TestMetricsAvoidsAndRecovers(t *testing.T) {
 			*m.provs["b"] = fakeProvider{latency: 400 * time.Millisecond} // heals
 			m.run(300)
 			c = m.run(400)
+			if seed == 1 {
+				t.Logf("%s: healed provider share of 400 requests: %.2f", tc.name, share(c, "b"))
+			}
 			if s := share(c, "b"); s < 0.35 || s > 0.65 {
 				t.Errorf("%s seed %d: healed provider got %.2f of 400 requests, want about half (%v)", tc.name, seed, s, c)
 			}
