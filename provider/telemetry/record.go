@@ -209,3 +209,16 @@ func contentField(dst []byte, k string, v []byte, redact []string, limit int) []
 	}
 	return dst
 }
+
+// AppendLogProperty appends the value the plugin stores in the ai_log property (path
+// ["ai_log"]; Envoy keeps it as filter state wasm.ai_log): the AI log line escaped as the
+// contents of a JSON string, without the quotes, as Higress wasm-go's MarshalStr does
+// (pkg/wrapper/plugin_wrapper.go WriteUserAttributeToLogWithKey), so that the access log
+// format `"ai_log":"%FILTER_STATE(wasm.ai_log:PLAIN)%"` is JSON and ai-statistics, when it
+// runs too, can merge its fields into ours.
+func AppendLogProperty(dst, line []byte) []byte {
+	start := len(dst)
+	dst = translator.AppendString(dst, translator.View(line))
+	n := copy(dst[start:], dst[start+1:len(dst)-1])
+	return dst[:start+n]
+}

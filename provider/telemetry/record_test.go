@@ -121,3 +121,12 @@ func BenchmarkAppendAILog(b *testing.B) {
 		buf = AppendAILog(buf[:0], r, []string{"sk-proj-SECRETSECRETSECRET"}, 0)
 	}
 }
+
+func TestAppendLogProperty(t *testing.T) {
+	line := AppendAILog(nil, sample(), nil, 0)
+	prop := AppendLogProperty([]byte("x"), line)
+	var s string
+	if err := json.Unmarshal([]byte(`"`+string(prop[1:])+`"`), &s); err != nil || s != string(line) || prop[0] != 'x' {
+		t.Fatalf("%v: %s", err, prop)
+	}
+}
