@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -24,13 +23,20 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	status, upstream := g.serve(w, r)
+	var ailog string
+	status, upstream := g.serve(w, r, &ailog)
 	if g.opts.AccessLog != nil {
-		fmt.Fprintf(g.opts.AccessLog, "%s %s %s -> %d %s %s\n", start.Format(time.TimeOnly), r.Method, r.URL.RequestURI(), status, upstream, time.Since(start).Round(time.Microsecond))
+		line := fmt.Sprintf("%s %s %s -> %d %s %s", start.Format(time.TimeOnly), r.Method, r.URL.RequestURI(), status, upstream, time.Since(start).Round(time.Microsecond))
+		if ailog != "" {
+			line += " ai_log=" + aiLog(ailog)
+		}
+		fmt.Fprintln(g.opts.AccessLog, line)
 	}
 }
 
-func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (int, string) {
+// serve runs the request; the plugin's ai_log property, read once the stream is done
+// (as Envoy writes its access log after the filters' log callbacks), goes to *ailog.
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, ailog *string) (int, string) {
 	sl := g.slots[int(g.next.Add(1)-1)%len(g.slots)]
 	vm, err := sl.get(r.Context())
 	if err != nil {
@@ -52,6 +58,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) (int, string) {
 		if err := s.Done(); err != nil {
 			fmt.Fprintf(g.opts.Log, "gateway: stream done: %v\n", err)
 		}
+		*ailog, _ = s.Property(AILogProperty)
 	}()
 
 	hdrs := wasmhost.Headers{{":method", r.Method}, {":path", r.URL.RequestURI()}, {":authority", r.Host}, {":scheme", "http"}}
@@ -288,20 +295,11 @@ func (g *Gateway) fail(w http.ResponseWriter, format string, args ...any) int {
 	return writeStatus(w, http.StatusInternalServerError, "gateway: "+first)
 }
 
-var promName = regexp.MustCompile(`[^a-zA-Z0-9_:]`)
-
-// serveMetrics writes the plugin's metrics in Prometheus text format.
+// serveMetrics writes the plugin's metrics in Prometheus text format, with the tags
+// build/envoy.yaml extracts (writePrometheus).
 func (g *Gateway) serveMetrics(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	for _, m := range g.host.Metrics() {
-		name := promName.ReplaceAllString(m.Name, "_")
-		switch m.Type {
-		case wasmhost.MetricHistogram:
-			fmt.Fprintf(w, "# TYPE %s summary\n%s_count %d\n%s_sum %d\n", name, name, m.Value, name, m.Sum)
-		default:
-			fmt.Fprintf(w, "# TYPE %s %s\n%s %d\n", name, m.Type, name, m.Value)
-		}
-	}
+	writePrometheus(w, g.host.Metrics())
 }
 
 // PrintUsage writes what to try next: curl lines for chat and streaming chat, and
