@@ -60,6 +60,9 @@ type Request struct {
 	ClientModel string
 	Model       string
 	Stream      bool
+	// ModelOverride, when set before RewriteRequestBody, replaces the client's model
+	// (a routing target's model rewrite); the provider's modelMapping still applies.
+	ModelOverride string
 	// SystemContext, when set before RewriteRequestBody, is added to chat requests as
 	// the first system message (the provider's `context` file).
 	SystemContext string
@@ -176,7 +179,7 @@ func (r *Request) Token() string {
 // apply settings or convert) before the request may leave.
 func (r *Request) NeedsBody() bool {
 	return (r.API.HasJSONBody() || r.translator != nil) &&
-		(!r.Config.Original || len(r.Config.CustomSettings) > 0 || r.Config.FirstByteTimeout > 0)
+		(!r.Config.Original || len(r.Config.CustomSettings) > 0 || r.Config.FirstByteTimeout > 0 || r.ModelOverride != "")
 }
 
 // RewriteRequestHeaders turns the client's headers into the upstream's: authority,
@@ -221,7 +224,11 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 	c := r.Config
 	var err error
 	r.ClientModel = gjson.Parse(f.model).String()
-	r.Model = c.ModelMapping.Map(r.ClientModel)
+	r.Model = r.ClientModel
+	if r.ModelOverride != "" {
+		r.Model = r.ModelOverride
+	}
+	r.Model = c.ModelMapping.Map(r.Model)
 	r.Stream = gjson.Parse(f.stream).Bool() || r.API == APIGeminiStreamGenerat
 	setModel := f.model != "" && r.Model != r.ClientModel
 	// Ask an OpenAI-compatible upstream for usage in the last chunk, so token

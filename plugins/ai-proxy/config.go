@@ -4,19 +4,34 @@ import (
 	"fmt"
 
 	"github.com/ai-proxy/ai-proxy/provider"
+	"github.com/ai-proxy/ai-proxy/provider/route"
 	"github.com/tidwall/gjson"
 )
 
 // pluginConfig is the configuration for one route (the global config or one `_rules_`
-// entry): the providers it knows and the one that serves its requests.
+// entry): the providers it knows and the one that serves its requests — the active
+// provider, or the one its routing section chooses per request.
 type pluginConfig struct {
 	providers []*provider.Config
 	active    *provider.Config
-	// context caches the active provider's `context` file (or Moonshot file) once
-	// fetched: configuration data shared by every request on the route, not
-	// per-request state.
-	context *contextCache
+	routing   *route.Service
+	// contexts caches each provider's `context` file (or Moonshot file) once fetched:
+	// configuration data shared by every request on the route, not per-request state.
+	contexts map[*provider.Config]*contextCache
 }
+
+// provider returns the provider with the given id.
+func (c *pluginConfig) provider(id string) *provider.Config {
+	for _, p := range c.providers {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// context returns the context cache of provider p, or nil when it has no context file.
+func (c *pluginConfig) context(p *provider.Config) *contextCache { return c.contexts[p] }
 
 type contextCache struct {
 	text    string
@@ -34,20 +49,25 @@ func parseGlobalConfig(v gjson.Result, cfg *pluginConfig) error {
 // inherits the global providers and may add its own `provider`, `providers` or pick
 // another `activeProviderId`.
 func parseRuleConfig(v gjson.Result, global pluginConfig, cfg *pluginConfig) error {
-	*cfg = pluginConfig{providers: global.providers, active: global.active, context: global.context}
+	*cfg = pluginConfig{providers: global.providers, active: global.active, routing: global.routing, contexts: global.contexts}
+	ruleCount++
 	if err := parseInto(v, cfg, false); err != nil {
 		return fmt.Errorf("_rules_: %w", err)
 	}
-	if cfg.active == nil {
-		return fmt.Errorf("_rules_: rule has no active provider: set provider, or activeProviderId naming one of providers")
+	if cfg.active == nil && cfg.routing == nil {
+		return fmt.Errorf("_rules_: rule has no active provider: set provider, activeProviderId naming one of providers, or routing")
 	}
 	return nil
 }
 
+// ruleCount numbers the `_rules_` entries as they are parsed (in order, once per plugin
+// start), so that each rule's routing section keeps its own metrics in shared data.
+var ruleCount int
+
 func parseInto(v gjson.Result, cfg *pluginConfig, global bool) error {
 	p, ps := v.Get("provider"), v.Get("providers")
 	if global && !p.Exists() && !ps.Exists() {
-		return fmt.Errorf("provider: required (or providers with activeProviderId)")
+		return fmt.Errorf("provider: required (or providers with activeProviderId or routing)")
 	}
 	if ps.Exists() {
 		if !ps.IsArray() {
@@ -90,8 +110,31 @@ func parseInto(v gjson.Result, cfg *pluginConfig, global bool) error {
 			return fmt.Errorf("activeProviderId: no provider with id %q in providers", id.String())
 		}
 	}
-	if cfg.active != nil && (cfg.active.Context != nil || cfg.active.MoonshotFileID != "") {
-		cfg.context = &contextCache{}
+	if rv := v.Get("routing"); rv.Exists() {
+		field := "routing"
+		if !global {
+			field = fmt.Sprintf("_rules_[%d].routing", ruleCount-1)
+		}
+		ids := make([]string, len(cfg.providers))
+		for i, c := range cfg.providers {
+			ids[i] = c.ID
+		}
+		svc, err := route.Parse(rv, field, ids)
+		if err != nil {
+			return err
+		}
+		cfg.routing = svc
+	} else if p.Exists() || v.Get("activeProviderId").Exists() || ps.Exists() {
+		cfg.routing = nil // a rule naming its provider does not inherit the global routing
+	}
+	cfg.contexts = nil
+	for _, c := range append([]*provider.Config{cfg.active}, cfg.providers...) {
+		if c != nil && (c.Context != nil || c.MoonshotFileID != "") && cfg.contexts[c] == nil {
+			if cfg.contexts == nil {
+				cfg.contexts = map[*provider.Config]*contextCache{}
+			}
+			cfg.contexts[c] = &contextCache{}
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm"
 
@@ -14,7 +15,7 @@ import (
 // the answer arrives the request is paused; a failure answers 502, never a hang (the
 // callout has the provider's timeout).
 func (h *httpContext) fetchContext(body []byte) {
-	c := h.config.active
+	c := h.req.Config
 	var cluster string
 	var headers [][2]string
 	if c.Context != nil {
@@ -47,9 +48,11 @@ func (h *httpContext) onContext(body []byte, bodySize int) {
 		return
 	}
 	text, _ := proxywasm.GetHttpCallResponseBody(0, bodySize)
-	h.config.context.text, h.config.context.fetched = string(text), true
-	h.req.SystemContext = h.config.context.text
+	cache := h.config.context(h.req.Config)
+	cache.text, cache.fetched = string(text), true
+	h.req.SystemContext = cache.text
 	if h.rewriteBody(body) {
+		h.start = time.Now()
 		_ = proxywasm.ResumeHttpRequest()
 	}
 }

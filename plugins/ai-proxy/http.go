@@ -2,8 +2,11 @@ package main
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/ai-proxy/ai-proxy/provider"
+	"github.com/ai-proxy/ai-proxy/provider/route"
+	"github.com/tidwall/gjson"
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm"
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
 )
@@ -15,11 +18,19 @@ type httpContext struct {
 	plugin *pluginContext
 	config *pluginConfig
 	req    *provider.Request
+	path   string // the client's :path
+
+	// routing: the provider is chosen per request, once the body is read
+	routed   bool
+	decision route.Decision
+	start    time.Time // when the request left for the upstream (routing metrics)
+	ttfb     time.Duration
 
 	replied   bool // the plugin answered itself; its reply is not converted again
 	readBody  bool // the request body is read (buffered) before the request leaves
 	convert   bool // the response body is converted
 	streaming bool // ... piece by piece, as SSE
+	status    int  // the upstream's status
 	out       []byte
 }
 
@@ -31,19 +42,23 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 			cfg = nil
 		}
 	}
-	if cfg == nil || cfg.active == nil {
+	if cfg == nil || (cfg.active == nil && cfg.routing == nil) {
 		return types.ActionContinue // the plugin is not configured for this route
 	}
 	h.config = cfg
-	path, _ := proxywasm.GetHttpRequestHeader(":path")
-	req, perr := provider.NewRequest(cfg.active, path)
-	if perr != nil {
-		sendError(perr, path)
+	h.path, _ = proxywasm.GetHttpRequestHeader(":path")
+	if cfg.routing != nil {
+		h.routed = true
+		if !endOfStream {
+			h.readBody = true
+			return types.HeaderStopIteration // the provider depends on the body
+		}
+		return h.choose(nil)
+	}
+	if !h.prepare(cfg.active) {
 		return types.ActionPause
 	}
-	h.req = req
-	req.RewriteRequestHeaders(requestHeaders{})
-	if endOfStream || !req.NeedsBody() {
+	if endOfStream || !h.req.NeedsBody() {
 		return types.ActionContinue
 	}
 	h.readBody = true
@@ -51,8 +66,52 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 	return types.HeaderStopIteration
 }
 
+// prepare classifies the request for provider c and rewrites its headers; false means
+// an error reply was sent instead.
+func (h *httpContext) prepare(c *provider.Config) bool {
+	req, perr := provider.NewRequest(c, h.path)
+	if perr != nil {
+		h.replied = true
+		sendError(perr, h.path)
+		return false
+	}
+	h.req = req
+	req.RewriteRequestHeaders(requestHeaders{})
+	return true
+}
+
+// choose runs the route's routing for a request whose body (nil: none) is read, and
+// prepares the request for the chosen provider. The gateway reaches that provider's
+// upstream through the routing header (route.ProviderHeader): Envoy re-matches the
+// route after a filter changes request headers.
+func (h *httpContext) choose(body []byte) types.Action {
+	api, _ := provider.Classify(h.path)
+	in := route.Input{Header: requestHeaders{}.Get, Body: body, Anthropic: api == provider.APIAnthropicMessages}
+	if len(body) > 0 && body[0] == '{' {
+		in.Model = gjson.GetBytes(body, "model").String()
+	}
+	h.decision = h.config.routing.Choose(&in, sharedStore{})
+	if !h.decision.OK {
+		h.replied = true
+		sendError(&provider.Error{Status: 404, Code: "model_not_found",
+			Message: "no model service serves model " + strconv.Quote(in.Model) + " on this route"}, h.path)
+		return types.ActionPause
+	}
+	c := h.config.provider(h.decision.Target.Provider)
+	if !h.prepare(c) {
+		return types.ActionPause
+	}
+	h.req.ModelOverride = h.decision.Target.Model
+	_ = proxywasm.ReplaceHttpRequestHeader(route.ProviderHeader, c.ID)
+	if body == nil || !h.req.NeedsBody() {
+		h.start = time.Now()
+		return types.ActionContinue
+	}
+	return h.finishBody(body)
+}
+
 func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
-	if !h.readBody {
+	if !h.readBody || h.replied {
 		return types.ActionContinue
 	}
 	if !endOfStream {
@@ -60,20 +119,31 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 	}
 	body, err := proxywasm.GetHttpRequestBody(0, bodySize)
 	if err != nil {
-		h.reply(&provider.Error{Status: 400, Message: "cannot read request body", Code: "invalid_body"})
+		h.replied = true
+		sendError(&provider.Error{Status: 400, Message: "cannot read request body", Code: "invalid_body"}, h.path)
 		return types.ActionPause
 	}
-	if c := h.config.context; c != nil && h.req.API == provider.APIChatCompletion && !c.fetched {
-		h.fetchContext(body) // finishes the body, or answers with an error, when the answer arrives
-		return types.ActionPause
+	if h.routed {
+		return h.choose(body)
 	}
-	if c := h.config.context; c != nil {
+	return h.finishBody(body)
+}
+
+// finishBody completes the request body for the prepared request: the system context
+// first when the provider has one, then the conversion.
+func (h *httpContext) finishBody(body []byte) types.Action {
+	if c := h.config.context(h.req.Config); c != nil && h.req.API == provider.APIChatCompletion {
+		if !c.fetched {
+			h.fetchContext(body) // finishes the body, or answers with an error, when the answer arrives
+			return types.ActionPause
+		}
 		h.req.SystemContext = c.text
 	}
-	if h.rewriteBody(body) {
-		return types.ActionContinue
+	if !h.rewriteBody(body) {
+		return types.ActionPause
 	}
-	return types.ActionPause
+	h.start = time.Now()
+	return types.ActionContinue
 }
 
 // rewriteBody converts the request body and replaces it; false means an error reply
@@ -98,6 +168,14 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 	}
 	status, _ := proxywasm.GetHttpResponseHeader(":status")
 	code, _ := strconv.Atoi(status)
+	h.status = code
+	h.ttfb = time.Since(h.start)
+	if h.routed && h.config.routing.ServedByHeader() {
+		_ = proxywasm.ReplaceHttpResponseHeader(route.ServedByProviderHeader, h.req.Config.ID)
+		if h.req.Model != "" {
+			_ = proxywasm.ReplaceHttpResponseHeader(route.ServedByModelHeader, h.req.Model)
+		}
+	}
 	h.convert, h.streaming = h.req.RewriteResponseHeaders(code, responseHeaders{})
 	if !h.convert {
 		return types.ActionContinue
@@ -131,6 +209,7 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		if !endOfStream {
 			return types.ActionPause
 		}
+		h.ttfb = time.Since(h.start) // a JSON answer counts when whole
 		body, _ := proxywasm.GetHttpResponseBody(0, bodySize)
 		out, status := h.convertBody(body, 0)
 		if status != 0 {
@@ -158,6 +237,28 @@ func (h *httpContext) convertBody(body []byte, orig int) (out []byte, status int
 		status = orig
 	}
 	return out, status
+}
+
+// OnHttpStreamDone feeds the finished attempt back to the routing metrics.
+func (h *httpContext) OnHttpStreamDone() {
+	if !h.routed || h.req == nil || h.start.IsZero() || h.status == 0 {
+		return
+	}
+	ok := h.status < 500 && h.status != 429
+	h.config.routing.Record(sharedStore{}, h.req.Config.ID, h.ttfb, ok, time.Now())
+}
+
+// sharedStore backs the routing metrics with proxy-wasm shared data: one store for
+// every VM of the gateway process, written with compare-and-swap.
+type sharedStore struct{}
+
+func (sharedStore) Get(k string) ([]byte, uint32, bool) {
+	v, cas, err := proxywasm.GetSharedData(k)
+	return v, cas, err == nil
+}
+
+func (sharedStore) Set(k string, v []byte, cas uint32) bool {
+	return proxywasm.SetSharedData(k, v, cas) == nil
 }
 
 // reply answers the classified request itself with a JSON error in its protocol.

@@ -67,6 +67,7 @@ func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 		}
 	}
 	var rules matcher.RuleMatcher[pluginConfig]
+	ruleCount = 0
 	if err := rules.ParseRuleConfig(ruleContext{}, root, parseGlobalConfig, parseRuleConfig); err != nil {
 		// Errors name fields and values the operator wrote; ParseConfig never puts a
 		// token into an error.

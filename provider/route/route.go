@@ -31,6 +31,11 @@ const (
 	ServedByModelHeader    = "x-ai-served-model"
 )
 
+// ProviderHeader is the request header the plugin sets to the chosen provider's id: the
+// gateway's routes match it to send the request to that provider's upstream cluster
+// (Envoy re-matches the route after a wasm filter changes request headers).
+const ProviderHeader = "x-ai-proxy-provider"
+
 // DefaultIntentHeader is the request header that forces the intent in intent mode unless
 // `intentHeader` names another.
 const DefaultIntentHeader = "x-ai-intent"

@@ -23,6 +23,11 @@ type Config struct {
 	// without port) to the base URL requests to it go to. Without an entry a request
 	// goes to https://authority, or to the mock when Mock is on.
 	Upstreams map[string]string `yaml:"upstreams"`
+	// Routes are matched in order against the request headers as the plugin left them,
+	// as Envoy re-matches its route table after a filter changes request headers: the
+	// first route whose header has the value sends the request to its upstream. Without
+	// a match the request goes by Upstreams (or to the mock).
+	Routes []Route `yaml:"routes"`
 	// Clusters maps a callout cluster name (proxy_http_call) to a base URL.
 	Clusters map[string]string `yaml:"clusters"`
 	// RouteName is the route_name property; ClusterName the cluster_name property (the
@@ -39,6 +44,15 @@ type Config struct {
 	LogLevel string `yaml:"logLevel"`
 	// ExampleModel is the model name used in the start-up hints; default "gpt-4o-mini".
 	ExampleModel string `yaml:"exampleModel"`
+}
+
+// Route is one header-matched route of the local gateway: Envoy's
+// `match: {headers: [{name: Header, string_match: {exact: Value}}]}` with the route's
+// cluster reached at Upstream (a base URL).
+type Route struct {
+	Header   string `yaml:"header"`
+	Value    string `yaml:"value"`
+	Upstream string `yaml:"upstream"`
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)

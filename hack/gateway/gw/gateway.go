@@ -244,6 +244,17 @@ func (g *Gateway) Close() error {
 	return g.host.Close(context.Background())
 }
 
+// routeBase is the base URL of the request's cluster: the first Routes entry its
+// headers match, else the one its authority resolves to.
+func (g *Gateway) routeBase(h wasmhost.Headers) string {
+	for _, r := range g.cfg.Routes {
+		if v, ok := h.Get(strings.ToLower(r.Header)); ok && v == r.Value {
+			return strings.TrimRight(r.Upstream, "/")
+		}
+	}
+	return g.upstreamBase(h.Value(":authority"))
+}
+
 // upstreamBase resolves an authority to the base URL its requests go to.
 func (g *Gateway) upstreamBase(authority string) string {
 	if u, ok := g.cfg.Upstreams[authority]; ok {

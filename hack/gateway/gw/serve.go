@@ -126,7 +126,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, s *wasmhost.St
 	sent, _ := s.Request().SentHeaders()
 	body := s.Request().Body()
 	authority := sent.Value(":authority")
-	url := g.upstreamBase(authority) + sent.Value(":path")
+	url := g.routeBase(sent) + sent.Value(":path")
 	if cl, ok := sent.Get("content-length"); ok && cl != strconv.Itoa(len(body)) {
 		fmt.Fprintf(g.opts.Log, "gateway: warning: the plugin left content-length: %s on a %d-byte request body (Envoy would send the wrong length); sending %d\n", cl, len(body), len(body))
 	}
