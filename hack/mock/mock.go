@@ -290,6 +290,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
+			fw.dead = true // the client is gone: write nothing
 			return
 		}
 	}
