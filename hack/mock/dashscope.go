@@ -24,6 +24,10 @@ func (x *exchange) dashscopeStreaming() bool {
 // output.choices[].message when result_format is "message" (always for multimodal or
 // when tools are given), output.text otherwise.
 func (x *exchange) dashscopeGeneration(multimodal bool) {
+	if multimodal && isImageModel(x.model()) {
+		x.dashscopeImage()
+		return
+	}
 	in := x.req.Get("input")
 	var cv conversation
 	if in.Get("messages").Exists() {
@@ -206,6 +210,49 @@ func (x *exchange) dashscopeRerank() {
 	writeJSON(x.w, map[string]any{
 		"output":     map[string]any{"results": results},
 		"usage":      map[string]int{"total_tokens": tokenCount(texts)},
+		"request_id": x.id,
+	})
+}
+
+// isImageModel reports whether a multimodal-generation model makes images (qwen-image,
+// qwen-image-plus, qwen-image-edit, wan2.x-t2i-..., wanx-...) rather than text.
+func isImageModel(model string) bool {
+	m := strings.ToLower(model)
+	return strings.Contains(m, "image") || strings.HasPrefix(m, "wan")
+}
+
+// ImageURLPrefix starts the URL of every image the mock "generates".
+const ImageURLPrefix = "https://dashscope-result-mock.oss-cn-beijing.aliyuncs.com/mock/"
+
+// dashscopeImage answers an image model on multimodal-generation as DashScope does
+// (always JSON, even when SSE is asked for): output.choices[0].message.content holds one
+// {"image": url} per image (parameters.n, default 1), usage the size
+// (parameters.size "W*H", default 1328*1328) and image_count.
+func (x *exchange) dashscopeImage() {
+	params := x.req.Get("parameters")
+	w, h := 1328, 1328
+	if ws, hs, ok := strings.Cut(params.Get("size").String(), "*"); ok {
+		if a, err := strconv.Atoi(ws); err == nil && a > 0 {
+			if b, err := strconv.Atoi(hs); err == nil && b > 0 {
+				w, h = a, b
+			}
+		}
+	}
+	n := int(params.Get("n").Int())
+	if n <= 0 {
+		n = 1
+	}
+	content := make([]map[string]any, n)
+	for i := range content {
+		content[i] = map[string]any{"image": ImageURLPrefix + x.id + "-" + strconv.Itoa(i+1) + ".png"}
+	}
+	writeJSON(x.w, map[string]any{
+		"output": map[string]any{
+			"choices": []map[string]any{{"finish_reason": "stop",
+				"message": map[string]any{"role": "assistant", "content": content}}},
+			"task_metric": map[string]int{"TOTAL": n, "SUCCEEDED": n, "FAILED": 0},
+		},
+		"usage":      map[string]int{"width": w, "height": h, "image_count": n},
 		"request_id": x.id,
 	})
 }

@@ -6,8 +6,14 @@
 //     /chat/completions, /embeddings or /models — JSON and SSE, tool calls, usage;
 //   - Anthropic Messages: /v1/messages under any prefix — JSON and SSE events;
 //   - DashScope native: /api/v1/services/aigc/text-generation/generation,
-//     .../multimodal-generation/generation, text-embedding and text-rerank;
+//     .../multimodal-generation/generation (image models — a name containing "image" or
+//     starting with "wan" — get an image answer: content [{"image": url}], usage width,
+//     height, image_count), text-embedding and text-rerank;
 //   - Gemini: /v1beta/models/{model}:generateContent and :streamGenerateContent.
+//
+// Credentials: Authorization: Bearer (OpenAI, DashScope; Azure's api-key too), x-api-key
+// or Bearer on /v1/messages (Anthropic, and vendors' Anthropic-compatible routes),
+// x-goog-api-key, ?key= or Bearer for Gemini.
 //
 // Answers are deterministic: the same request always gets the same bytes. The reply text
 // echoes the last user message, so a test can check that a converted request arrived
@@ -18,6 +24,71 @@
 // mock-error-NNN with NNN in 400..599) get that status in the provider's own error shape;
 // mock-error-midstream starts a stream and breaks it with the provider's in-stream error.
 // A missing or empty credential gets 401 in the provider's shape.
+//
+// # Faults
+//
+// The request header X-Mock-Fault (FaultHeader; build it with Fault) makes one request
+// fail on purpose:
+//
+//	X-Mock-Fault = item *( "," item )          ; several header lines add up
+//	item         = [ host "=" ] fault          ; host: applies only when the request's
+//	                                           ; Host without port equals it (any case)
+//	fault        = "status:" NNN [ ":html" / ":empty" ]
+//	             / "reset" / "stall:" DURATION / "inband-error"
+//	             / "cut-after:" N / "cut-inside:" N
+//	             / "body:html" / "body:empty" / "body:truncated"
+//	             / "dashscope-sse-error:" NNN / "gzip"
+//
+// e.g. "api.primary.test=status:503,api.other.test=reset". A gateway that retries on
+// another provider forwards the client's header, hence the scope. Every answer is in the
+// wire format of the endpoint the request hit:
+//
+//   - status:NNN (400..599): that status with the provider's error JSON (as the
+//     mock-error-NNN models); status:NNN:html: an nginx-style HTML error page
+//     (text/html; charset=UTF-8); status:NNN:empty: no body, Content-Type
+//     application/json, as broken proxies answer.
+//   - reset: the connection is hijacked and closed (with an RST) before any byte of a
+//     response; without a hijackable connection the handler panics http.ErrAbortHandler.
+//   - stall:DUR: nothing is written for DUR (a Go duration), then the request is answered
+//     as the other faults say; a request whose context ends meanwhile gets nothing.
+//   - inband-error: a streaming request gets status 200 and a stream whose first and only
+//     event is the provider's in-stream error: OpenAI `data: {"error":{...}}`; Anthropic
+//     `event: error` with {"type":"error","error":{"type":"overloaded_error",...}};
+//     DashScope `id:1\nevent:error\n:HTTP_STATUS/429\ndata:{"code":
+//     "Throttling.AllocationQuota",...}`; Gemini `data: {"error":{"code":503,...}}` (or
+//     `[{"error":...}]` without alt=sse). A JSON request gets status 200 with the
+//     provider's error JSON as the body.
+//   - cut-after:N: a stream sends the first N events of its normal answer, then the body
+//     ends cleanly between two events, with no terminal event ([DONE], message_stop, the
+//     finish_reason "stop" event...). cut-inside:N: N events, then the first half of the
+//     next one (no blank line), then the end. An answer of N events or fewer is sent whole.
+//     A JSON request gets the first half of its normal body, status 200.
+//   - body:html: status 200 with an HTML sign-in page (text/html); body:empty: status
+//     200, Content-Type application/json, no body; body:truncated: status 200, the first
+//     half of the normal body (JSON, or the bytes of the whole stream).
+//   - dashscope-sse-error:NNN: what DashScope sends for a streaming request that fails:
+//     status NNN, Content-Type text/event-stream;charset=UTF-8, body
+//     `id:1\nevent:error\n:HTTP_STATUS/NNN\ndata:{"code":"...","message":"...","request_id":"..."}\n\n`
+//     (code as in DashScope's error JSON: InvalidParameter, InvalidApiKey,
+//     Throttling.RateQuota, InternalError), whatever endpoint was hit.
+//   - gzip: the answer is gzip-compressed whatever the request's Accept-Encoding.
+//
+// stall and gzip combine with the others; of the rest, the first that applies shapes the
+// answer. status, reset, body:html, body:empty and dashscope-sse-error answer before the
+// credential check; inband-error, cut-* and body:truncated need a valid request. An
+// unknown or malformed fault (also one scoped to another host) gets 400 text/plain
+// naming it. Count tells how many requests each host received (all of them, not only the
+// last recorded).
+//
+// # Compression
+//
+// As the real APIs (behind Cloudflare, DashScope's gateway) do, an answer with a body —
+// errors too — is gzip-compressed (Content-Encoding: gzip, no Content-Length) when the
+// request's Accept-Encoding admits gzip (q-values honoured; "identity" alone or gzip;q=0
+// does not); a stream is compressed with the gzip stream flushed after every event, so
+// it stays incremental. WithoutCompression turns this off. Go's default transport asks
+// for gzip and decompresses transparently; a client that sets Accept-Encoding itself
+// gets the compressed bytes.
 package mock
 
 import (
@@ -77,16 +148,24 @@ func WithStreamDelay(d time.Duration) Option { return func(h *Handler) { h.delay
 func WithReplyWords(n int) Option { return func(h *Handler) { h.words = n } }
 
 // WithMaxRecorded keeps the last n requests for Requests (default 64; 0 records none).
+// Count counts every request either way.
 func WithMaxRecorded(n int) Option { return func(h *Handler) { h.maxRec = n } }
+
+// WithoutCompression never gzips an answer because of the request's Accept-Encoding (the
+// gzip fault still does).
+func WithoutCompression() Option { return func(h *Handler) { h.noGzip = true } }
 
 // Handler is the mock provider. It is safe for concurrent use.
 type Handler struct {
 	delay  time.Duration
 	words  int
 	maxRec int
+	noGzip bool
 
-	mu   sync.Mutex
-	reqs []Request
+	mu     sync.Mutex
+	reqs   []Request
+	counts map[string]int // requests per host (no port)
+	total  int
 }
 
 // NewHandler returns a mock provider serving every supported format.
@@ -117,19 +196,38 @@ func (h *Handler) LastRequest() (r Request, ok bool) {
 	return h.reqs[len(h.reqs)-1], true
 }
 
-// Reset forgets the recorded requests.
+// Count is the number of requests received for host (its Host header without the port;
+// a port in host is ignored), or for all hosts when host is "", since the start or the
+// last Reset. Every request counts, also those answered with a fault or an error.
+func (h *Handler) Count(host string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if host == "" {
+		return h.total
+	}
+	return h.counts[hostOnly(host)]
+}
+
+// Reset forgets the recorded requests and zeroes the counts.
 func (h *Handler) Reset() {
 	h.mu.Lock()
 	h.reqs = nil
+	h.counts = nil
+	h.total = 0
 	h.mu.Unlock()
 }
 
 func (h *Handler) record(r *http.Request, body []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.counts == nil {
+		h.counts = make(map[string]int)
+	}
+	h.counts[hostOnly(r.Host)]++
+	h.total++
 	if h.maxRec <= 0 {
 		return
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	if len(h.reqs) >= h.maxRec {
 		h.reqs = append(h.reqs[:0], h.reqs[len(h.reqs)-h.maxRec+1:]...)
 	}
@@ -156,7 +254,11 @@ const (
 // exchange is one request being answered.
 type exchange struct {
 	h     *Handler
-	w     http.ResponseWriter
+	w     http.ResponseWriter // fw, or what wraps it
+	fw    *respWriter
+	plan  faultPlan
+	cut   int  // events a stream sends before a cut fault ends it; -1: no cut
+	cutIn bool // the cut sends half of the next event too
 	r     *http.Request
 	body  []byte
 	req   gjson.Result
@@ -174,7 +276,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.record(r, body)
-	x := &exchange{h: h, w: w, r: r, body: body, delay: h.delay, words: h.words}
+	plan, err := parseFaults(r.Header.Values(FaultHeader), hostOnly(r.Host))
+	if err != nil {
+		http.Error(w, "mock: "+FaultHeader+": "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	fw := newRespWriter(w, plan.gzip || (!h.noGzip && acceptsGzip(r.Header)))
+	defer fw.finish()
+	x := &exchange{h: h, w: fw, fw: fw, r: r, body: body, plan: plan, cut: -1, delay: h.delay, words: h.words}
+	if plan.stall > 0 {
+		t := time.NewTimer(plan.stall)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			fw.dead = true // the client is gone: write nothing
+			return
+		}
+	}
 	if v := r.Header.Get(StreamDelayHeader); v != "" {
 		if d, err := time.ParseDuration(v); err == nil {
 			x.delay = d
@@ -192,6 +311,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	p := r.URL.Path
 	var serve func()
+	get := false // the endpoint answers any method, without a body
 	switch {
 	case p == "/api/v1/services/aigc/text-generation/generation":
 		x.proto, serve = protoDashScope, func() { x.dashscopeGeneration(false) }
@@ -210,20 +330,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasSuffix(p, "/embeddings"):
 		x.proto, serve = protoOpenAI, x.openaiEmbeddings
 	case strings.HasSuffix(p, "/models"):
-		x.proto = protoOpenAI
-		if !x.authorized() {
-			x.fail(http.StatusUnauthorized, "missing or empty API key")
-			return
-		}
-		x.openaiModels()
-		return
+		x.proto, serve, get = protoOpenAI, x.openaiModels, true
 	default:
 		x.proto = protoOpenAI
+	}
+	if x.answerFault() {
+		return
+	}
+	if serve == nil {
 		x.fail(http.StatusNotFound, "mock: no endpoint at "+p)
 		return
 	}
 	if !x.authorized() {
 		x.fail(http.StatusUnauthorized, "missing or empty API key")
+		return
+	}
+	if get {
+		serve()
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -238,6 +361,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if status, ok := errorModel(x.model()); ok {
 		x.fail(status, "mock error requested by model name")
 		return
+	}
+	if f := x.plan.answer; f != nil {
+		switch f.kind {
+		case "inband-error":
+			x.inbandError()
+			return
+		case "cut-after", "cut-inside":
+			if x.streaming() {
+				x.cut, x.cutIn = f.n, f.kind == "cut-inside"
+			} else {
+				x.fw.half = true
+			}
+		case "body": // truncated: the others were answered above
+			x.fw.half = true
+		}
 	}
 	serve()
 }
@@ -272,7 +410,9 @@ func (x *exchange) authorized() bool {
 	r := x.r
 	switch x.proto {
 	case protoAnthropic:
-		return strings.TrimSpace(r.Header.Get("x-api-key")) != ""
+		// Anthropic itself wants x-api-key; the Anthropic-compatible routes of other
+		// vendors (DashScope, ...) take a Bearer token as well.
+		return strings.TrimSpace(r.Header.Get("x-api-key")) != "" || bearer(r) != ""
 	case protoDashScope:
 		return bearer(r) != ""
 	case protoGemini:
@@ -298,6 +438,14 @@ func (x *exchange) model() string {
 
 // fail writes an error answer in the provider's own shape.
 func (x *exchange) fail(status int, msg string) {
+	b := x.errorBody(status, msg)
+	x.w.Header().Set("Content-Type", "application/json")
+	x.w.WriteHeader(status)
+	x.w.Write(b)
+}
+
+// errorBody is the provider's error JSON for status (setting its request-id header).
+func (x *exchange) errorBody(status int, msg string) []byte {
 	var b []byte
 	switch x.proto {
 	case protoAnthropic:
@@ -324,9 +472,7 @@ func (x *exchange) fail(status int, msg string) {
 		}})
 		x.w.Header().Set("x-request-id", "req_mock_"+x.id)
 	}
-	x.w.Header().Set("Content-Type", "application/json")
-	x.w.WriteHeader(status)
-	x.w.Write(b)
+	return b
 }
 
 func openaiErrorType(status int) (typ string, code any) {
@@ -404,7 +550,9 @@ type streamer struct {
 	w     http.ResponseWriter
 	rc    *http.ResponseController
 	delay time.Duration
-	n     int
+	n     int  // events sent
+	cut   int  // a cut fault ends the stream after this many events; -1: none
+	cutIn bool // and sends the first half of the next one
 }
 
 func (x *exchange) startStream() *streamer { return x.startStreamAs("text/event-stream") }
@@ -414,11 +562,20 @@ func (x *exchange) startStreamAs(contentType string) *streamer {
 	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-cache")
 	x.w.WriteHeader(http.StatusOK)
-	return &streamer{w: x.w, rc: http.NewResponseController(x.w), delay: x.delay}
+	return &streamer{w: x.w, rc: http.NewResponseController(x.w), delay: x.delay, cut: x.cut, cutIn: x.cutIn}
 }
 
-// send writes one event; err reports a gone client.
+// send writes one event; err reports a gone client, or errCut once a cut fault ended the
+// stream.
 func (s *streamer) send(b []byte) error {
+	if s.cut >= 0 && s.n >= s.cut {
+		if s.cutIn && s.n == s.cut {
+			s.n++
+			s.w.Write(b[:len(b)/2])
+			s.rc.Flush()
+		}
+		return errCut
+	}
 	if s.n > 0 && s.delay > 0 {
 		time.Sleep(s.delay)
 	}
