@@ -6,9 +6,9 @@ import (
 
 	"github.com/ai-proxy/ai-proxy/provider"
 	"github.com/ai-proxy/ai-proxy/provider/route"
-	"github.com/tidwall/gjson"
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm"
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
+	"github.com/tidwall/gjson"
 )
 
 // httpContext is one request's state machine. It lives as long as the request and
