@@ -58,6 +58,11 @@ const (
 	configOpenAI = `{"provider":{"type":"openai","apiTokens":["sk-bench-openai"]}}`
 	configQwen   = `{"provider":{"type":"qwen","apiTokens":["sk-bench-dashscope"],"qwenEnableCompatible":false}}`
 	configClaude = `{"provider":{"type":"claude","apiTokens":["sk-bench-anthropic"]}}`
+	// configRouted is configOpenAI behind a routing section (model-name rules, the
+	// request matching the last): the cost of choosing the provider per request.
+	configRouted = `{"providers":[{"id":"qwen","type":"qwen","apiTokens":["sk-bench-dashscope"]},` +
+		`{"id":"claude","type":"claude","apiTokens":["sk-bench-anthropic"]},{"id":"openai","type":"openai","apiTokens":["sk-bench-openai"]}],` +
+		`"routing":{"mode":"model","rules":[{"match":"qwen-*","provider":"qwen"},{"match":"claude-*","provider":"claude"},{"match":"gpt-*","provider":"openai"}]}}`
 	// configNoop is what the floor plugin gets; it reads no configuration.
 	configNoop = `{}`
 )
@@ -124,6 +129,8 @@ func allCases() []*benchCase {
 		}
 	}
 	add("openai chat", groupPassthrough, configOpenAI, "/v1/chat/completions", clientOpenAI,
+		func(s bool) []byte { return openaiChatBody("gpt-4o-mini", 1<<10, s) }, "/v1/chat/completions", modes...)
+	add("openai chat routed", groupPassthrough, configRouted, "/v1/chat/completions", clientOpenAI,
 		func(s bool) []byte { return openaiChatBody("gpt-4o-mini", 1<<10, s) }, "/v1/chat/completions", modes...)
 	add("openai embeddings", groupPassthrough, configOpenAI, "/v1/embeddings", clientEmbeddings,
 		func(bool) []byte { return embeddingsBody() }, "/v1/embeddings", deliverJSON)

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"runtime"
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/ai-proxy/ai-proxy/hack/wasmhost"
+	"github.com/ai-proxy/ai-proxy/provider/route/intenteval"
 )
 
 // plugin is one compiled plugin under test (or the floor).
@@ -160,6 +162,20 @@ func main() {
 		}
 	}
 	report(os.Stdout, ps, cases, results, s, time.Since(started))
+	reportClassifier(os.Stdout)
+}
+
+// reportClassifier prints the built-in intent classifier's accuracy and confusion on the
+// labelled prompts in testdata/intent.
+func reportClassifier(w io.Writer) {
+	for _, f := range []string{"testdata/intent/prompts.jsonl", "testdata/intent/holdout.jsonl"} {
+		r, err := intenteval.Evaluate(f)
+		if err != nil {
+			fmt.Fprintf(w, "\nintent classifier on %s: %v\n", f, err)
+			continue
+		}
+		fmt.Fprintf(w, "\nIntent classifier (routing mode intent) on %s:\n%s", f, r.String())
+	}
 }
 
 func fatalf(format string, args ...any) {

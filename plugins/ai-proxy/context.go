@@ -2,7 +2,6 @@ package main
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm"
 
@@ -52,7 +51,7 @@ func (h *httpContext) onContext(body []byte, bodySize int) {
 	cache.text, cache.fetched = string(text), true
 	h.req.SystemContext = cache.text
 	if h.rewriteBody(body) {
-		h.start = time.Now()
+		h.started()
 		_ = proxywasm.ResumeHttpRequest()
 	}
 }

@@ -23,7 +23,8 @@ type httpContext struct {
 	// routing: the provider is chosen per request, once the body is read
 	routed   bool
 	decision route.Decision
-	start    time.Time // when the request left for the upstream (routing metrics)
+	timed    bool      // the request's timings are needed (metrics routing)
+	start    time.Time // when the request left for the upstream
 	ttfb     time.Duration
 
 	replied   bool // the plugin answered itself; its reply is not converted again
@@ -49,6 +50,7 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 	h.path, _ = proxywasm.GetHttpRequestHeader(":path")
 	if cfg.routing != nil {
 		h.routed = true
+		h.timed = cfg.routing.Mode() == route.ModeMetrics
 		if !endOfStream {
 			h.readBody = true
 			return types.HeaderStopIteration // the provider depends on the body
@@ -104,7 +106,7 @@ func (h *httpContext) choose(body []byte) types.Action {
 	h.req.ModelOverride = h.decision.Target.Model
 	_ = proxywasm.ReplaceHttpRequestHeader(route.ProviderHeader, c.ID)
 	if body == nil || !h.req.NeedsBody() {
-		h.start = time.Now()
+		h.started()
 		return types.ActionContinue
 	}
 	return h.finishBody(body)
@@ -142,8 +144,23 @@ func (h *httpContext) finishBody(body []byte) types.Action {
 	if !h.rewriteBody(body) {
 		return types.ActionPause
 	}
-	h.start = time.Now()
+	h.started()
 	return types.ActionContinue
+}
+
+// started marks the moment the request leaves for the upstream, when timings count.
+func (h *httpContext) started() {
+	if h.timed {
+		h.start = time.Now()
+	}
+}
+
+// answered marks the moment the answer counts as arrived: its first byte for streams,
+// its end for whole bodies.
+func (h *httpContext) answered() {
+	if h.timed {
+		h.ttfb = time.Since(h.start)
+	}
 }
 
 // rewriteBody converts the request body and replaces it; false means an error reply
@@ -169,7 +186,7 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 	status, _ := proxywasm.GetHttpResponseHeader(":status")
 	code, _ := strconv.Atoi(status)
 	h.status = code
-	h.ttfb = time.Since(h.start)
+	h.answered()
 	if h.routed && h.config.routing.ServedByHeader() {
 		_ = proxywasm.ReplaceHttpResponseHeader(route.ServedByProviderHeader, h.req.Config.ID)
 		if h.req.Model != "" {
@@ -209,7 +226,7 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		if !endOfStream {
 			return types.ActionPause
 		}
-		h.ttfb = time.Since(h.start) // a JSON answer counts when whole
+		h.answered() // a JSON answer counts when whole
 		body, _ := proxywasm.GetHttpResponseBody(0, bodySize)
 		out, status := h.convertBody(body, 0)
 		if status != 0 {
@@ -241,7 +258,7 @@ func (h *httpContext) convertBody(body []byte, orig int) (out []byte, status int
 
 // OnHttpStreamDone feeds the finished attempt back to the routing metrics.
 func (h *httpContext) OnHttpStreamDone() {
-	if !h.routed || h.req == nil || h.start.IsZero() || h.status == 0 {
+	if !h.timed || h.req == nil || h.start.IsZero() || h.status == 0 {
 		return
 	}
 	ok := h.status < 500 && h.status != 429

@@ -18,28 +18,28 @@ const (
 	IntentTranslation
 	IntentFast
 	IntentComplex
-	numIntents
+	NumIntents
 )
 
-var intentNames = [numIntents]string{"", "code", "math", "translation", "fast", "complex"}
+var intentNames = [NumIntents]string{"", "code", "math", "translation", "fast", "complex"}
 
 const intentList = "code, math, translation, fast, complex"
 
 // String returns the intent's config name ("code", ...), "" for IntentNone.
 func (i Intent) String() string {
-	if i >= numIntents {
+	if i >= NumIntents {
 		return ""
 	}
 	return intentNames[i]
 }
 
-func (i Intent) valid() bool { return i > IntentNone && i < numIntents }
+func (i Intent) valid() bool { return i > IntentNone && i < NumIntents }
 
 // ParseIntent reads an intent name, case-insensitively and ignoring surrounding space;
 // ok is false for anything but the five names.
 func ParseIntent(s string) (Intent, bool) {
 	s = strings.TrimSpace(s)
-	for i := IntentCode; i < numIntents; i++ {
+	for i := IntentCode; i < NumIntents; i++ {
 		if strings.EqualFold(s, intentNames[i]) {
 			return i, true
 		}
@@ -109,11 +109,11 @@ const (
 // and open: complex). It never returns IntentNone. Deterministic; allocation-free;
 // a few µs on a 2 KB prompt.
 func Classify(text string) Intent {
-	var sc [numIntents]float32
+	var sc [NumIntents]float32
 	if len(text) > classifyHead+classifyTail {
 		scoreText(text[:classifyHead], &sc)
 		f := lengthOf(text)
-		var tail [numIntents]float32
+		var tail [NumIntents]float32
 		scoreText(text[len(text)-classifyTail:], &tail)
 		for i := range sc {
 			sc[i] += tail[i]
@@ -143,7 +143,7 @@ func lengthOf(text string) float32 {
 	return n
 }
 
-func decide(sc *[numIntents]float32, length float32) Intent {
+func decide(sc *[NumIntents]float32, length float32) Intent {
 	// length priors
 	switch {
 	case length < 30:
@@ -161,7 +161,7 @@ func decide(sc *[numIntents]float32, length float32) Intent {
 		sc[IntentComplex] += b
 	}
 	best := IntentFast
-	for i := IntentCode; i < numIntents; i++ {
+	for i := IntentCode; i < NumIntents; i++ {
 		if sc[i] > sc[best] {
 			best = i
 		}
@@ -182,7 +182,7 @@ func isWordByte(c byte) bool {
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // scoreText adds the scores of text's words, phrases and symbols to sc.
-func scoreText(text string, sc *[numIntents]float32) {
+func scoreText(text string, sc *[NumIntents]float32) {
 	var (
 		buf       [24]byte
 		prevPrep  bool // previous word was into/in/to/from

@@ -49,7 +49,7 @@ func ParseClassifierAnswer(body []byte) (Intent, bool) {
 	content := gjson.GetBytes(body, "choices.0.message.content").String()
 	best, at := IntentNone, -1
 	lc := strings.ToLower(content)
-	for i := IntentCode; i < numIntents; i++ {
+	for i := IntentCode; i < NumIntents; i++ {
 		name := intentNames[i]
 		for off := 0; off < len(lc); {
 			k := strings.Index(lc[off:], name)

@@ -111,7 +111,7 @@ type Service struct {
 	sticky   string     // sticky header name (weight mode), lower-case
 	statKeys map[string]string
 
-	intents      [numIntents]*Target
+	intents      [NumIntents]*Target
 	intentHeader string
 	classifier   *Classifier
 
@@ -256,8 +256,8 @@ const (
 	srcLLM
 )
 
-var intentReasons = func() (r [numIntents][3]string) {
-	for i := Intent(0); i < numIntents; i++ {
+var intentReasons = func() (r [NumIntents][3]string) {
+	for i := Intent(0); i < NumIntents; i++ {
 		r[i][srcBuiltin] = "intent " + i.String() + " (builtin)"
 		r[i][srcHeader] = "intent " + i.String() + " (header)"
 		r[i][srcLLM] = "intent " + i.String() + " (llm)"

@@ -100,14 +100,14 @@ var (
 )
 
 type enEntry struct {
-	w    [numIntents]float32
+	w    [NumIntents]float32
 	lang bool // a language name
 	prep bool // into / in / to / from
 }
 
 type zhEntry struct {
 	s string
-	w [numIntents]float32
+	w [NumIntents]float32
 }
 
 // CJK block covered by the Chinese index

@@ -1,4 +1,6 @@
-package route
+// Package intenteval measures the built-in intent classifier of package route on labelled
+// prompts. It is tooling (tests, make bench), kept out of the plugin binary.
+package intenteval
 
 import (
 	"bufio"
@@ -7,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ai-proxy/ai-proxy/provider/route"
 	"github.com/tidwall/gjson"
 )
 
@@ -14,7 +17,7 @@ import (
 type Report struct {
 	Total, Correct int
 	// Confusion[want][got] counts examples labelled want and classified got.
-	Confusion [numIntents][numIntents]int
+	Confusion [route.NumIntents][route.NumIntents]int
 	// ByLang counts examples and correct ones per `lang` label.
 	ByLang map[string][2]int
 	// Misses lists the misclassified examples.
@@ -25,7 +28,7 @@ type Report struct {
 type Miss struct {
 	Line      int
 	Text      string
-	Want, Got Intent
+	Want, Got route.Intent
 }
 
 // Accuracy is Correct/Total (0 for an empty report).
@@ -56,11 +59,11 @@ func Evaluate(path string) (Report, error) {
 			return r, fmt.Errorf("%s:%d: not JSON", path, n)
 		}
 		text := gjson.GetBytes(line, "text")
-		want, ok := ParseIntent(gjson.GetBytes(line, "intent").String())
+		want, ok := route.ParseIntent(gjson.GetBytes(line, "intent").String())
 		if text.Type != gjson.String || !ok {
-			return r, fmt.Errorf("%s:%d: want {\"text\": string, \"intent\": one of %s}", path, n, intentList)
+			return r, fmt.Errorf("%s:%d: want {\"text\": string, \"intent\": one of %s}", path, n, "code, math, translation, fast, complex")
 		}
-		got := Classify(text.String())
+		got := route.Classify(text.String())
 		r.Total++
 		r.Confusion[want][got]++
 		lang := gjson.GetBytes(line, "lang").String()
@@ -89,14 +92,14 @@ func (r *Report) String() string {
 	}
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "%-12s", "want\\got")
-	for g := IntentCode; g < numIntents; g++ {
+	for g := route.IntentCode; g < route.NumIntents; g++ {
 		fmt.Fprintf(&b, "%12s", g)
 	}
 	fmt.Fprintf(&b, "%9s\n", "recall")
-	for w := IntentCode; w < numIntents; w++ {
+	for w := route.IntentCode; w < route.NumIntents; w++ {
 		fmt.Fprintf(&b, "%-12s", w)
 		row := 0
-		for g := IntentCode; g < numIntents; g++ {
+		for g := route.IntentCode; g < route.NumIntents; g++ {
 			fmt.Fprintf(&b, "%12d", r.Confusion[w][g])
 			row += r.Confusion[w][g]
 		}

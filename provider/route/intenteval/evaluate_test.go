@@ -1,4 +1,4 @@
-package route
+package intenteval
 
 import (
 	"strings"
@@ -10,8 +10,8 @@ func TestEvaluate(t *testing.T) {
 		file string
 		min  float64
 	}{
-		{"../../testdata/intent/prompts.jsonl", 0.90},
-		{"../../testdata/intent/holdout.jsonl", 0.75},
+		{"../../../testdata/intent/prompts.jsonl", 0.90},
+		{"../../../testdata/intent/holdout.jsonl", 0.75},
 	} {
 		t.Run(tc.file[strings.LastIndexByte(tc.file, '/')+1:], func(t *testing.T) {
 			r, err := Evaluate(tc.file)
