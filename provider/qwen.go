@@ -19,7 +19,8 @@ import (
 // served: through DashScope's OpenAI-compatible mode (the body passes through with the
 // model mapped; qwenEnableSearch and qwenFileIds are still applied), or converted to
 // the native text-generation / multimodal-generation and text-embedding APIs. Either
-// way: completions, responses, models, files and batches use compatible mode; images
+// way: completions, models, files and batches use compatible mode (responses too, but
+// with qwenEnableCompatible false they are converted to native chat); images
 // and `/v1/rerank` are converted to the native APIs; Anthropic `/v1/messages` goes to
 // DashScope's own Anthropic endpoint; DashScope's native rerank, AIGC and task routes
 // pass through on the client's path with credentials.
@@ -49,6 +50,7 @@ func setupQwen(c *Config) error {
 	if !c.QwenEnableCompatible {
 		m[APIChatCompletion] = dashscope.PathTextGeneration
 		m[APIEmbeddings] = dashscope.PathEmbeddings
+		delete(m, APIResponses) // served through native chat (chat_bridge.go), as chat is
 	}
 	m[APIImageGeneration] = dashscope.PathMultimodalGeneration
 	m[APIImageEdit] = dashscope.PathImage2Image

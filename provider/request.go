@@ -97,9 +97,9 @@ func NewRequest(c *Config, path string) (*Request, *Error) {
 		r.Path = path
 	} else {
 		tmpl, ok := c.Capabilities[api]
-		if !ok && api == APIAnthropicMessages {
-			// Anthropic clients reach providers without a native messages route through
-			// their chat completions API.
+		if !ok && bridgedToChat(api) {
+			// Anthropic and Responses clients reach providers without a native route
+			// through their chat completions API (chat bridges, chat_bridge.go).
 			if tmpl, ok = c.Capabilities[APIChatCompletion]; ok {
 				r.UpstreamAPI = APIChatCompletion
 			}
@@ -129,8 +129,8 @@ func NewRequest(c *Config, path string) (*Request, *Error) {
 	return r, nil
 }
 
-// anthropicBridge is set by the anthropic wiring (anthropic_bridge.go): it returns the
-// Anthropic-client → OpenAI-provider converter when r needs it.
+// anthropicBridge is set by the chat bridges (chat_bridge.go): it returns the
+// Anthropic/Responses-client → chat-provider converter when r needs it.
 var anthropicBridge = func(c *Config, r *Request) translator.Translator { return nil }
 
 // resolvePath fills a path template: {tail} takes the client's path after its /v1

@@ -33,6 +33,7 @@ const (
 	clientOpenAI client = iota
 	clientAnthropic
 	clientEmbeddings
+	clientResponses
 )
 
 // benchCase is one kind of exchange: a plugin configuration, the client's request, and
@@ -63,6 +64,8 @@ const (
 	configRouted = `{"providers":[{"id":"qwen","type":"qwen","apiTokens":["sk-bench-dashscope"]},` +
 		`{"id":"claude","type":"claude","apiTokens":["sk-bench-anthropic"]},{"id":"openai","type":"openai","apiTokens":["sk-bench-openai"]}],` +
 		`"routing":{"mode":"model","rules":[{"match":"qwen-*","provider":"qwen"},{"match":"claude-*","provider":"claude"},{"match":"gpt-*","provider":"openai"}]}}`
+	// configDeepSeek is a chat-only provider: Responses clients go through its chat API.
+	configDeepSeek = `{"provider":{"type":"deepseek","apiTokens":["sk-bench-deepseek"]}}`
 	// configNoop is what the floor plugin gets; it reads no configuration.
 	configNoop = `{}`
 )
@@ -114,6 +117,17 @@ func anthropicBody(model string, size int, stream bool) []byte {
 	return []byte(head + text(size-len(head)-len(tail)) + tail)
 }
 
+// responsesBody is an OpenAI Responses request of about size bytes.
+func responsesBody(model string, size int, stream bool) []byte {
+	head := `{"model":"` + model + `","instructions":"You are a concise analyst. Answer in plain text.","input":[{"role":"user","content":"`
+	tail := `"}],"temperature":0.7,"max_output_tokens":1024,"store":false`
+	if stream {
+		tail += `,"stream":true`
+	}
+	tail += "}"
+	return []byte(head + text(size-len(head)-len(tail)) + tail)
+}
+
 func embeddingsBody() []byte {
 	return []byte(`{"model":"text-embedding-3-small","input":"` + text(600) + `","encoding_format":"float"}`)
 }
@@ -144,6 +158,8 @@ func allCases() []*benchCase {
 		func(s bool) []byte { return openaiChatBody("claude-sonnet-4-5", 1<<10, s) }, "/v1/messages", modes...)
 	add("anthropic→openai", groupConverted, configOpenAI, "/v1/messages", clientAnthropic,
 		func(s bool) []byte { return anthropicBody("gpt-4o-mini", 1<<10, s) }, "/v1/chat/completions", modes...)
+	add("responses→chat-only", groupConverted, configDeepSeek, "/v1/responses", clientResponses,
+		func(s bool) []byte { return responsesBody("deepseek-chat", 1<<10, s) }, "/v1/chat/completions", modes...)
 	return cs
 }
 
@@ -173,6 +189,8 @@ func checkOutput(c *benchCase, status string, body []byte) string {
 			path = "content.0.text"
 		case clientEmbeddings:
 			path = "data.0.embedding.0"
+		case clientResponses:
+			path = "output.0.content.0.text"
 		default:
 			path = "choices.0.message.content"
 		}
@@ -185,6 +203,8 @@ func checkOutput(c *benchCase, status string, body []byte) string {
 	switch c.client {
 	case clientAnthropic:
 		marker = "message_stop"
+	case clientResponses:
+		marker = "event: response.completed"
 	default:
 		marker = "data: [DONE]"
 	}

@@ -327,6 +327,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.proto, serve = protoGemini, x.gemini
 	case strings.HasSuffix(p, "/chat/completions"):
 		x.proto, serve = protoOpenAI, x.openaiChat
+	case strings.HasSuffix(p, "/responses"):
+		x.proto, serve = protoOpenAI, x.openaiResponses // responses.go
 	case strings.HasSuffix(p, "/embeddings"):
 		x.proto, serve = protoOpenAI, x.openaiEmbeddings
 	case strings.HasSuffix(p, "/models"):
