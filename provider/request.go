@@ -1,11 +1,13 @@
 package provider
 
 import (
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 
+	"github.com/ai-proxy/ai-proxy/provider/telemetry"
 	"github.com/ai-proxy/ai-proxy/provider/translator"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -69,6 +71,9 @@ type Request struct {
 
 	tokenIndex int // into Config.APITokens; -1 without tokens
 	translator translator.Translator
+	scanner    *telemetry.Scanner // reads usage from a passed-through answer (Observe)
+	tail       []byte             // the end of an observed stream
+	truncated  bool
 	// response side
 	status    int
 	streaming bool
@@ -296,7 +301,7 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 // then the upstream is asked for an uncompressed answer (accept-encoding: identity), so
 // that converters see JSON and SSE, never gzip bytes. Answers the plugin does not read
 // keep the client's encoding choice.
-func (r *Request) ReadsResponse() bool { return r.translator != nil }
+func (r *Request) ReadsResponse() bool { return r.translator != nil || r.scanner != nil }
 
 // RewriteResponseHeaders inspects the upstream's status and headers and reports
 // whether the body must be converted (then the plugin reads it) and whether it is a
@@ -307,6 +312,13 @@ func (r *Request) RewriteResponseHeaders(status int, h Headers) (convert, stream
 	r.status = status
 	ok := status/100 == 2
 	if r.translator == nil && (status < 400 || r.Config.Original) {
+		if r.scanner != nil && ok {
+			// Observed: read for usage, passed on unchanged but for an error at the end
+			// of a cut stream.
+			if r.streaming = strings.Contains(h.Get("content-type"), "text/event-stream"); r.streaming {
+				h.Del("content-length")
+			}
+		}
 		return false, false // passthrough: not even a header read
 	}
 	r.encoding = contentEncoding(h.Get("content-encoding"))
@@ -388,11 +400,15 @@ func isJSONError(body []byte) bool {
 
 // ConvertResponseChunk converts the next piece of a streamed answer, appending to dst.
 func (r *Request) ConvertResponseChunk(dst, chunk []byte, end bool) []byte {
+	mark := len(dst)
 	out, err := r.translator.ResponseStream(dst, chunk, end)
 	if err != nil {
 		// The translator ends its stream properly on bad input; an error here is a bug
 		// in it, so close the stream in the client's protocol rather than hang.
 		return append(out, streamEnd(r.Protocol)...)
+	}
+	if end && bytes.Contains(out[mark:], []byte(translator.StreamCutMessage)) {
+		r.truncated = true
 	}
 	return out
 }
@@ -406,10 +422,17 @@ func streamEnd(p Protocol) string {
 
 // Usage returns the token usage the translator counted; zero for passthrough.
 func (r *Request) Usage() translator.Usage {
-	if r.translator == nil {
-		return translator.Usage{}
+	switch {
+	case r.translator != nil:
+		return r.translator.Usage()
+	case r.scanner != nil:
+		u := r.scanner.Usage()
+		if u.Model == "" {
+			u.Model = r.scanner.Model()
+		}
+		return u
 	}
-	return r.translator.Usage()
+	return translator.Usage{}
 }
 
 // prependSystemMessage inserts {"role":"system","content":text} before the messages.

@@ -15,6 +15,8 @@ type pluginConfig struct {
 	providers []*provider.Config
 	active    *provider.Config
 	routing   *route.Service
+	// monitoring is nil when the route leaves nothing behind (the default)
+	monitoring *monitoring
 	// contexts caches each provider's `context` file (or Moonshot file) once fetched:
 	// configuration data shared by every request on the route, not per-request state.
 	contexts map[*provider.Config]*contextCache
@@ -49,7 +51,8 @@ func parseGlobalConfig(v gjson.Result, cfg *pluginConfig) error {
 // inherits the global providers and may add its own `provider`, `providers` or pick
 // another `activeProviderId`.
 func parseRuleConfig(v gjson.Result, global pluginConfig, cfg *pluginConfig) error {
-	*cfg = pluginConfig{providers: global.providers, active: global.active, routing: global.routing, contexts: global.contexts}
+	*cfg = pluginConfig{providers: global.providers, active: global.active, routing: global.routing, contexts: global.contexts,
+		monitoring: global.monitoring}
 	ruleCount++
 	if err := parseInto(v, cfg, false); err != nil {
 		return fmt.Errorf("_rules_: %w", err)
@@ -126,6 +129,13 @@ func parseInto(v gjson.Result, cfg *pluginConfig, global bool) error {
 		cfg.routing = svc
 	} else if p.Exists() || v.Get("activeProviderId").Exists() || ps.Exists() {
 		cfg.routing = nil // a rule naming its provider does not inherit the global routing
+	}
+	if mv := v.Get("monitoring"); mv.Exists() {
+		m, err := parseMonitoring(mv)
+		if err != nil {
+			return err
+		}
+		cfg.monitoring = m
 	}
 	cfg.contexts = nil
 	for _, c := range append([]*provider.Config{cfg.active}, cfg.providers...) {

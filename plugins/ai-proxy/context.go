@@ -51,7 +51,7 @@ func (h *httpContext) onContext(body []byte, bodySize int) {
 	cache.text, cache.fetched = string(text), true
 	h.req.SystemContext = cache.text
 	if h.rewriteBody(body) {
-		h.started()
+		h.sent(body)
 		_ = proxywasm.ResumeHttpRequest()
 	}
 }

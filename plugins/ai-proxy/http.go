@@ -27,12 +27,16 @@ type httpContext struct {
 	start    time.Time // when the request left for the upstream
 	ttfb     time.Duration
 
-	replied   bool // the plugin answered itself; its reply is not converted again
-	readBody  bool // the request body is read (buffered) before the request leaves
-	convert   bool // the response body is converted
-	streaming bool // ... piece by piece, as SSE
-	status    int  // the upstream's status
-	out       []byte
+	mon     *monitor // monitoring: what the request leaves behind
+	observe bool     // a passed-through answer is read for usage (monitoring)
+
+	replied     bool // the plugin answered itself; its reply is not converted again
+	replyStatus int  // ... with this status
+	readBody    bool // the request body is read (buffered) before the request leaves
+	convert     bool // the response body is converted
+	streaming   bool // ... piece by piece, as SSE
+	status      int  // the upstream's status
+	out         []byte
 }
 
 func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
@@ -48,6 +52,7 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 	}
 	h.config = cfg
 	h.path, _ = proxywasm.GetHttpRequestHeader(":path")
+	h.beginMonitor()
 	if cfg.routing != nil {
 		h.routed = true
 		h.timed = cfg.routing.Mode() == route.ModeMetrics
@@ -61,6 +66,7 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 		return types.ActionPause
 	}
 	if endOfStream || !h.req.NeedsBody() {
+		h.sent(nil)
 		return types.ActionContinue
 	}
 	h.readBody = true
@@ -73,11 +79,13 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 func (h *httpContext) prepare(c *provider.Config) bool {
 	req, perr := provider.NewRequest(c, h.path)
 	if perr != nil {
-		h.replied = true
-		sendError(perr, h.path)
+		h.reply(perr)
 		return false
 	}
 	h.req = req
+	if h.mon != nil {
+		req.Observe()
+	}
 	req.RewriteRequestHeaders(requestHeaders{})
 	return true
 }
@@ -94,9 +102,8 @@ func (h *httpContext) choose(body []byte) types.Action {
 	}
 	h.decision = h.config.routing.Choose(&in, sharedStore{})
 	if !h.decision.OK {
-		h.replied = true
-		sendError(&provider.Error{Status: 404, Code: "model_not_found",
-			Message: "no model service serves model " + strconv.Quote(in.Model) + " on this route"}, h.path)
+		h.reply(&provider.Error{Status: 404, Code: "model_not_found",
+			Message: "no model service serves model " + strconv.Quote(in.Model) + " on this route"})
 		return types.ActionPause
 	}
 	c := h.config.provider(h.decision.Target.Provider)
@@ -106,7 +113,7 @@ func (h *httpContext) choose(body []byte) types.Action {
 	h.req.ModelOverride = h.decision.Target.Model
 	_ = proxywasm.ReplaceHttpRequestHeader(route.ProviderHeader, c.ID)
 	if body == nil || !h.req.NeedsBody() {
-		h.started()
+		h.sent(body)
 		return types.ActionContinue
 	}
 	return h.finishBody(body)
@@ -121,8 +128,7 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 	}
 	body, err := proxywasm.GetHttpRequestBody(0, bodySize)
 	if err != nil {
-		h.replied = true
-		sendError(&provider.Error{Status: 400, Message: "cannot read request body", Code: "invalid_body"}, h.path)
+		h.reply(&provider.Error{Status: 400, Message: "cannot read request body", Code: "invalid_body"})
 		return types.ActionPause
 	}
 	if h.routed {
@@ -144,15 +150,17 @@ func (h *httpContext) finishBody(body []byte) types.Action {
 	if !h.rewriteBody(body) {
 		return types.ActionPause
 	}
-	h.started()
+	h.sent(body)
 	return types.ActionContinue
 }
 
-// started marks the moment the request leaves for the upstream, when timings count.
-func (h *httpContext) started() {
+// sent marks the moment the request (with the client's body, if read) leaves for the
+// upstream, for the routing metrics and monitoring.
+func (h *httpContext) sent(body []byte) {
 	if h.timed {
 		h.start = time.Now()
 	}
+	h.monitorRequest(body)
 }
 
 // answered marks the moment the answer counts as arrived: its first byte for streams,
@@ -194,24 +202,31 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 		}
 	}
 	h.convert, h.streaming = h.req.RewriteResponseHeaders(code, responseHeaders{})
-	if !h.convert {
-		return types.ActionContinue
+	if h.mon != nil && !h.convert {
+		h.observe, h.streaming = h.req.Observing()
 	}
 	if endOfStream {
+		h.monitorFirstByte()
+		if !h.convert {
+			h.finishMonitor(0)
+			return types.ActionContinue
+		}
 		// No body will follow to carry the converted answer: answer in its place.
 		var out []byte
 		ct := "application/json"
 		if h.streaming {
 			out, ct = h.req.ConvertResponseChunk(nil, nil, true), "text/event-stream"
-		} else if out, code = h.convertBody(nil, code); code == 0 {
-			code = 502
+		} else {
+			out, code = h.convertBody(nil, code)
 		}
 		h.replied = true
 		_ = proxywasm.SendHttpResponseWithDetail(uint32(code), "ai-proxy.converted",
 			[][2]string{{"content-type", ct}}, out, -1)
+		h.monitorContent(out)
+		h.finishMonitor(code)
 		return types.ActionPause
 	}
-	if !h.streaming {
+	if h.convert && !h.streaming {
 		// Held until the body is converted: its status may still change (502).
 		return types.HeaderStopIteration
 	}
@@ -219,29 +234,54 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 }
 
 func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
-	if !h.convert || h.replied {
+	if h.replied || (!h.convert && h.mon == nil) {
 		return types.ActionContinue
 	}
-	if !h.streaming {
+	if bodySize > 0 {
+		h.monitorFirstByte()
+	}
+	switch {
+	case !h.convert && !h.observe: // passed through unread
+	case !h.streaming: // a whole body: converted, or read for usage
 		if !endOfStream {
 			return types.ActionPause
 		}
 		h.answered() // a JSON answer counts when whole
 		body, _ := proxywasm.GetHttpResponseBody(0, bodySize)
+		if !h.convert {
+			h.req.ObserveBody(body)
+			h.monitorContent(body)
+			break
+		}
 		out, status := h.convertBody(body, 0)
 		if status != 0 {
 			_ = proxywasm.ReplaceHttpResponseHeader(":status", strconv.Itoa(status))
 		}
 		_ = proxywasm.ReplaceHttpResponseBody(out)
+		h.monitorContent(out)
+		h.finishMonitor(status)
 		return types.ActionContinue
+	default: // a stream, converted or read for usage, piece by piece
+		var chunk []byte
+		if bodySize > 0 {
+			chunk = responseBody(bodySize)
+		}
+		if h.convert {
+			h.out = h.req.ConvertResponseChunk(h.out[:0], chunk, endOfStream)
+			if len(h.out) > 0 || bodySize > 0 {
+				replaceResponseBody(h.out)
+			}
+			h.monitorContent(h.out)
+		} else if extra := h.req.ObserveChunk(chunk, endOfStream); len(extra) > 0 {
+			h.out = append(append(h.out[:0], chunk...), extra...)
+			replaceResponseBody(h.out)
+			h.monitorContent(h.out)
+		} else {
+			h.monitorContent(chunk)
+		}
 	}
-	var chunk []byte
-	if bodySize > 0 {
-		chunk = responseBody(bodySize)
-	}
-	h.out = h.req.ConvertResponseChunk(h.out[:0], chunk, endOfStream)
-	if len(h.out) > 0 || bodySize > 0 {
-		replaceResponseBody(h.out)
+	if endOfStream {
+		h.finishMonitor(0)
 	}
 	return types.ActionContinue
 }
@@ -256,8 +296,11 @@ func (h *httpContext) convertBody(body []byte, orig int) (out []byte, status int
 	return out, status
 }
 
-// OnHttpStreamDone feeds the finished attempt back to the routing metrics.
+// OnHttpStreamDone writes what the request leaves behind if its answer did not (a local
+// reply, a client that went away), and feeds the finished attempt back to the routing
+// metrics.
 func (h *httpContext) OnHttpStreamDone() {
+	h.finishMonitor(h.replyStatus)
 	if !h.timed || h.req == nil || h.start.IsZero() || h.status == 0 {
 		return
 	}
@@ -278,10 +321,15 @@ func (sharedStore) Set(k string, v []byte, cas uint32) bool {
 	return proxywasm.SetSharedData(k, v, cas) == nil
 }
 
-// reply answers the classified request itself with a JSON error in its protocol.
+// reply answers the request itself with a JSON error in its protocol (guessed from the
+// path before the request is classified).
 func (h *httpContext) reply(e *provider.Error) {
-	h.replied = true
-	sendErrorProtocol(e, h.req.Protocol)
+	h.replied, h.replyStatus = true, e.Status
+	if h.req != nil {
+		sendErrorProtocol(e, h.req.Protocol)
+	} else {
+		sendError(e, h.path)
+	}
 }
 
 func sameSlice(a, b []byte) bool {

@@ -16,6 +16,8 @@ import (
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
 	"github.com/higress-group/wasm-go/pkg/matcher"
 	"github.com/tidwall/gjson"
+
+	"github.com/ai-proxy/ai-proxy/provider/telemetry"
 )
 
 func main() {}
@@ -39,6 +41,9 @@ type pluginContext struct {
 	// global serves every request when the config has no `_rules_`: then the matcher
 	// (three host calls per request) is not asked.
 	global *pluginConfig
+	// monitoring: the VM's metric ids by name, and the writer of metric names
+	metricIDs map[string]uint32
+	metrics   telemetry.MetricWriter
 }
 
 // OnPluginStart parses and validates the configuration. An invalid configuration fails

@@ -1,0 +1,99 @@
+package provider
+
+import (
+	"bytes"
+
+	"github.com/ai-proxy/ai-proxy/provider/telemetry"
+	"github.com/ai-proxy/ai-proxy/provider/translator"
+)
+
+// Observe makes the request read its answer for token usage even where it passes through
+// unchanged (monitoring). Call it before RewriteRequestHeaders: an observed answer is
+// asked for uncompressed, like a converted one.
+func (r *Request) Observe() {
+	if r.translator != nil || r.Config.Original {
+		return // a converter counts usage itself; original-protocol answers are opaque
+	}
+	if kind, ok := usageKind(r.API); ok {
+		r.scanner = telemetry.NewScanner(kind)
+	}
+}
+
+// Observing reports whether a passed-through answer is read for usage (see Observe), and
+// whether it is a stream: then the plugin hands its pieces to ObserveChunk, else its
+// whole body to ObserveBody. Valid after RewriteResponseHeaders.
+func (r *Request) Observing() (observed, stream bool) {
+	return r.scanner != nil && r.status/100 == 2, r.streaming
+}
+
+// usageKind is the answer format of an API that reports token usage.
+func usageKind(api API) (telemetry.Kind, bool) {
+	switch api {
+	case APIChatCompletion, APICompletion:
+		return telemetry.OpenAIChat, true
+	case APIEmbeddings:
+		return telemetry.OpenAIEmbeddings, true
+	case APIResponses:
+		return telemetry.OpenAIResponses, true
+	case APIAnthropicMessages:
+		return telemetry.Anthropic, true
+	case APICohereRerank:
+		return telemetry.Rerank, true
+	}
+	return 0, false
+}
+
+// ObserveBody reads a whole passed-through answer.
+func (r *Request) ObserveBody(body []byte) { r.scanner.Body(body) }
+
+// ObserveChunk reads the next piece of a passed-through stream and returns what to append
+// to it: nothing while it goes well, and at its end, when the upstream stopped before
+// the protocol's last event (OpenAI `[DONE]`, Anthropic `message_stop`), an error in the
+// client's protocol, so that the cut never passes for a complete answer.
+func (r *Request) ObserveChunk(chunk []byte, end bool) []byte {
+	r.scanner.Piece(chunk, end)
+	r.tail = appendTail(r.tail, chunk)
+	if !end || r.API == APIEmbeddings || r.API == APICohereRerank {
+		return nil
+	}
+	terminal := "data: [DONE]"
+	if r.Protocol == ProtocolAnthropic {
+		terminal = "message_stop"
+	} else if r.API == APIResponses {
+		terminal = "response.completed"
+	}
+	if bytes.Contains(r.tail, []byte(terminal)) {
+		return nil
+	}
+	r.truncated = true
+	var out []byte
+	if len(r.tail) > 0 && !bytes.HasSuffix(r.tail, []byte("\n\n")) {
+		out = append(out, "\n\n"...) // end the broken event, which the client then rejects
+	}
+	if r.Protocol == ProtocolAnthropic {
+		out = append(out, "event: error\ndata: "...)
+		out = translator.AppendAnthropicError(out, translator.StreamCutMessage, "api_error")
+		return append(out, "\n\n"...)
+	}
+	out = append(out, "data: "...)
+	out = translator.AppendOpenAIError(out, translator.StreamCutMessage, "server_error", "stream_truncated")
+	return append(out, "\n\ndata: [DONE]\n\n"...)
+}
+
+// maxTail is how much of a stream's end is kept to find its terminal event.
+const maxTail = 256
+
+// appendTail keeps the last maxTail bytes of a stream.
+func appendTail(tail, chunk []byte) []byte {
+	if len(chunk) >= maxTail {
+		return append(tail[:0], chunk[len(chunk)-maxTail:]...)
+	}
+	if over := len(tail) + len(chunk) - maxTail; over > 0 {
+		tail = append(tail[:0], tail[over:]...)
+	}
+	return append(tail, chunk...)
+}
+
+// Truncated reports whether the answer was cut short by the upstream (a converter or the
+// passthrough check ended the client's stream with an error).
+func (r *Request) Truncated() bool { return r.truncated }
