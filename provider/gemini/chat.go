@@ -112,9 +112,7 @@ type chatRequest struct {
 func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 	var f chatRequest
 	sc := translator.NewScan(translator.View(body))
-	top := false
 	for sc.Next() {
-		top = true
 		var v *gjson.Result
 		switch sc.Key() {
 		case "model":
@@ -159,7 +157,7 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 	if !sc.Valid() {
 		return nil, errNotJSON
 	}
-	if s := strings.TrimSpace(translator.View(body)); !top && (s == "" || s[0] != '{') {
+	if s := strings.TrimSpace(translator.View(body)); s == "" || s[0] != '{' {
 		return nil, errNotObject
 	}
 	t.model = strings.Clone(f.model.String())

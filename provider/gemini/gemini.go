@@ -32,7 +32,6 @@
 package gemini
 
 import (
-	"encoding/base64"
 	"strings"
 
 	"github.com/ai-proxy/ai-proxy/provider/translator"
@@ -169,17 +168,31 @@ func appendToolID(dst []byte, n int, sig string) []byte {
 }
 
 // signatureOf returns the thought signature (standard base64, padded) carried in a tool
-// call id written by appendToolID, or "".
+// call id written by appendToolID, or "". The mapping is character for character, so
+// any signature comes back exactly.
 func signatureOf(id string) string {
 	i := strings.Index(id, sigMarker)
-	if i < 0 {
+	if i < 0 || i+len(sigMarker) == len(id) {
 		return ""
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(id[i+len(sigMarker):])
-	if err != nil || len(raw) == 0 {
-		return ""
+	s := id[i+len(sigMarker):]
+	out := make([]byte, 0, len(s)+3)
+	for j := 0; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '-':
+			out = append(out, '+')
+		case c == '_':
+			out = append(out, '/')
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			out = append(out, c)
+		default:
+			return "" // not an id this package wrote
+		}
 	}
-	return base64.StdEncoding.EncodeToString(raw)
+	for len(out)%4 != 0 {
+		out = append(out, '=')
+	}
+	return string(out)
 }
 
 // effortBudget maps an OpenAI reasoning_effort to a Gemini thinking budget, as
@@ -284,9 +297,29 @@ func appendSchema(dst []byte, raw string, depth int) []byte {
 		case key == "const":
 			sep()
 			dst = append(dst, `"enum":[`...)
-			dst = append(dst, val.Raw...)
+			dst = translator.AppendString(dst, val.String())
 			dst = append(dst, ']')
+			if !v.Get("type").Exists() {
+				dst = append(dst, `,"type":"string"`...)
+			}
 		case !schemaKeys[key]:
+		case key == "enum" && val.IsArray():
+			// Gemini enums are strings; a null member is expressed by nullable.
+			sep()
+			dst = append(dst, `"enum":[`...)
+			m := 0
+			val.ForEach(func(_, e gjson.Result) bool {
+				if e.Type == gjson.Null {
+					return true
+				}
+				if m > 0 {
+					dst = append(dst, ',')
+				}
+				m++
+				dst = translator.AppendString(dst, e.String())
+				return true
+			})
+			dst = append(dst, ']')
 		case key == "properties" && val.IsObject():
 			sep()
 			dst = append(dst, `"properties":{`...)
