@@ -57,7 +57,7 @@ func TestGeminiUpstream(t *testing.T) {
 		},
 		{
 			name: "raw settings go under generation_config", path: "/v1beta/models/gemini-2.5-pro:generateContent", body: native,
-			config: `{"type":"gemini","apiTokens":["g-1"],"protocol":"original","customSettings":[{"name":"max_tokens","value":64},{"name":"candidateCount","value":1,"mode":"raw"}]}`,
+			config:   `{"type":"gemini","apiTokens":["g-1"],"protocol":"original","customSettings":[{"name":"max_tokens","value":64},{"name":"candidateCount","value":1,"mode":"raw"}]}`,
 			want:     map[string]string{":path": "/v1beta/models/gemini-2.5-pro:generateContent"},
 			wantBody: map[string]string{"generation_config": `{"maxOutputTokens":64,"candidateCount":1}`, "unknown_field": "1"},
 		},

@@ -203,7 +203,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.proto, serve = protoDashScope, x.dashscopeRerank
 	case strings.HasSuffix(p, "/v1/messages"):
 		x.proto, serve = protoAnthropic, x.anthropicMessages
-	case strings.Contains(p, "/models/") && (strings.HasSuffix(p, ":generateContent") || strings.HasSuffix(p, ":streamGenerateContent")):
+	case strings.Contains(p, "/models/") && (strings.HasSuffix(p, ":generateContent") || strings.HasSuffix(p, ":streamGenerateContent") || strings.HasSuffix(p, ":batchEmbedContents")):
 		x.proto, serve = protoGemini, x.gemini
 	case strings.HasSuffix(p, "/chat/completions"):
 		x.proto, serve = protoOpenAI, x.openaiChat
@@ -211,8 +211,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.proto, serve = protoOpenAI, x.openaiEmbeddings
 	case strings.HasSuffix(p, "/models"):
 		x.proto = protoOpenAI
+		if strings.HasPrefix(p, "/v1beta/") {
+			x.proto = protoGemini // Gemini's model list (gemini.go)
+		}
 		if !x.authorized() {
 			x.fail(http.StatusUnauthorized, "missing or empty API key")
+			return
+		}
+		if x.proto == protoGemini {
+			x.geminiModels()
 			return
 		}
 		x.openaiModels()
