@@ -64,6 +64,7 @@ type Config struct {
 	CloudflareAccountID  string
 	MinimaxGroupID       string
 	GeminiSafetySetting  map[string]string
+	GeminiThinkingBudget int64 // `geminiThinkingBudget`; 0: unset, -1: dynamic
 	TargetLang           string
 	GenericHost          string
 	VLLMServerHost       string
@@ -204,6 +205,7 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 		c.GeminiSafetySetting = map[string]string{}
 		g.ForEach(func(k, val gjson.Result) bool { c.GeminiSafetySetting[k.String()] = val.String(); return true })
 	}
+	c.GeminiThinkingBudget = v.Get("geminiThinkingBudget").Int()
 	c.TargetLang = v.Get("targetLang").String()
 	c.GenericHost = v.Get("genericHost").String()
 	c.VLLMServerHost = v.Get("vllmServerHost").String()

@@ -323,7 +323,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.proto, serve = protoDashScope, x.dashscopeRerank
 	case strings.HasSuffix(p, "/v1/messages"):
 		x.proto, serve = protoAnthropic, x.anthropicMessages
-	case strings.Contains(p, "/models/") && (strings.HasSuffix(p, ":generateContent") || strings.HasSuffix(p, ":streamGenerateContent")):
+	case strings.Contains(p, "/models/") && (strings.HasSuffix(p, ":generateContent") || strings.HasSuffix(p, ":streamGenerateContent") || strings.HasSuffix(p, ":batchEmbedContents")):
 		x.proto, serve = protoGemini, x.gemini
 	case strings.HasSuffix(p, "/chat/completions"):
 		x.proto, serve = protoOpenAI, x.openaiChat
@@ -333,6 +333,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.proto, serve = protoOpenAI, x.openaiEmbeddings
 	case strings.HasSuffix(p, "/models"):
 		x.proto, serve, get = protoOpenAI, x.openaiModels, true
+		if strings.HasPrefix(p, "/v1beta/") {
+			x.proto, serve = protoGemini, x.geminiModels // Gemini's model list (gemini.go)
+		}
 	default:
 		x.proto = protoOpenAI
 	}
