@@ -191,3 +191,33 @@ func TestPassthroughKeepsClientEncoding(t *testing.T) {
 	up := lastUpstream(t, e)
 	require.Contains(t, up.Header.Get("Accept-Encoding"), "gzip")
 }
+
+// TestPassthroughStreamCut: a passed-through stream that the upstream cuts ends with an
+// error the SDK raises, for OpenAI clients of openai and Anthropic clients of claude.
+func TestPassthroughStreamCut(t *testing.T) {
+	routes := []struct {
+		name      string
+		plugin    map[string]any
+		anthropic bool
+	}{
+		{"openai", openaiCfg, false},
+		{"claude-native", map[string]any{"provider": map[string]any{"type": "claude", "apiTokens": []any{upstreamToken}}}, true},
+	}
+	for _, r := range routes {
+		e := gateway(t, r.name, r.plugin)
+		for _, fault := range []string{"cut-after:2", "cut-inside:2"} {
+			t.Run(r.name+" "+fault, func(t *testing.T) {
+				for _, identity := range []bool{false, true} {
+					o := callSDK(t, e, r.anthropic, true, fault, identity)
+					require.Error(t, o.err, "the SDK took %s as a complete answer", o)
+				}
+				require.Equal(t, "identity", lastUpstream(t, e).Header.Get("Accept-Encoding"), "a watched stream is asked uncompressed")
+			})
+		}
+		t.Run(r.name+" whole", func(t *testing.T) {
+			o := callSDK(t, e, r.anthropic, true, "")
+			require.NoError(t, o.err)
+			require.NotEmpty(t, o.text)
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ai-proxy/ai-proxy/provider/telemetry"
 	"github.com/ai-proxy/ai-proxy/provider/translator"
+	"github.com/tidwall/gjson"
 )
 
 // Observe makes the request read its answer for token usage even where it passes through
@@ -19,11 +20,25 @@ func (r *Request) Observe() {
 	}
 }
 
-// Observing reports whether a passed-through answer is read for usage (see Observe), and
-// whether it is a stream: then the plugin hands its pieces to ObserveChunk, else its
-// whole body to ObserveBody. Valid after RewriteResponseHeaders.
+// Observing reports whether a passed-through answer is read — for usage (see Observe),
+// or, for a stream, to see that it ends with its protocol's last event — and whether it
+// is a stream: then the plugin hands its pieces to ObserveChunk, else its whole body to
+// ObserveBody. Valid after RewriteResponseHeaders.
 func (r *Request) Observing() (observed, stream bool) {
-	return r.scanner != nil && r.status/100 == 2, r.streaming
+	return (r.scanner != nil || r.watch) && r.status/100 == 2, r.streaming
+}
+
+// watchStream marks a passed-through streaming request whose answer is watched for its
+// last event, and asks for it uncompressed (a compressed stream cannot be watched).
+func (r *Request) watchStream(h Headers) {
+	if r.translator != nil || r.Config.Original || !r.Stream {
+		return
+	}
+	switch r.API {
+	case APIChatCompletion, APICompletion, APIAnthropicMessages, APIResponses:
+		r.watch = true
+		h.Set("accept-encoding", "identity")
+	}
 }
 
 // usageKind is the answer format of an API that reports token usage.
@@ -44,14 +59,20 @@ func usageKind(api API) (telemetry.Kind, bool) {
 }
 
 // ObserveBody reads a whole passed-through answer.
-func (r *Request) ObserveBody(body []byte) { r.scanner.Body(body) }
+func (r *Request) ObserveBody(body []byte) {
+	if r.scanner != nil {
+		r.scanner.Body(body)
+	}
+}
 
 // ObserveChunk reads the next piece of a passed-through stream and returns what to append
 // to it: nothing while it goes well, and at its end, when the upstream stopped before
 // the protocol's last event (OpenAI `[DONE]`, Anthropic `message_stop`), an error in the
 // client's protocol, so that the cut never passes for a complete answer.
 func (r *Request) ObserveChunk(chunk []byte, end bool) []byte {
-	r.scanner.Piece(chunk, end)
+	if r.scanner != nil {
+		r.scanner.Piece(chunk, end)
+	}
 	r.tail = appendTail(r.tail, chunk)
 	if !end || r.API == APIEmbeddings || r.API == APICohereRerank {
 		return nil
@@ -97,3 +118,30 @@ func appendTail(tail, chunk []byte) []byte {
 // Truncated reports whether the answer was cut short by the upstream (a converter or the
 // passthrough check ended the client's stream with an error).
 func (r *Request) Truncated() bool { return r.truncated }
+
+// InBandError reports whether the first event of a streamed answer (its raw SSE lines)
+// is an error the upstream sent with status 200: Anthropic's `event: error`, DashScope's
+// `event:error`, or a data object holding an `error` (OpenAI, Gemini). Such an answer
+// has no content yet, so another target may still serve the request.
+func InBandError(event []byte) bool {
+	for len(event) > 0 {
+		line := event
+		if i := bytes.IndexByte(event, '\n'); i >= 0 {
+			line, event = event[:i], event[i+1:]
+		} else {
+			event = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if v, ok := bytes.CutPrefix(line, []byte("event:")); ok && string(bytes.TrimSpace(v)) == "error" {
+			return true
+		}
+		if v, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+			v = bytes.TrimSpace(v)
+			if len(v) > 0 && v[0] == '{' {
+				e := gjson.GetBytes(v, "error")
+				return e.Exists() && e.Type != gjson.Null
+			}
+		}
+	}
+	return false
+}

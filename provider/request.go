@@ -74,6 +74,7 @@ type Request struct {
 	scanner    *telemetry.Scanner // reads usage from a passed-through answer (Observe)
 	tail       []byte             // the end of an observed stream
 	truncated  bool
+	watch      bool // a passed-through stream is watched for its last event
 	// response side
 	status    int
 	streaming bool
@@ -289,6 +290,7 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 		h.Set(":path", path)
 	}
 	if r.Stream {
+		r.watchStream(h)
 		h.Set("accept", "text/event-stream")
 		if c.FirstByteTimeout > 0 {
 			h.Set("x-envoy-upstream-rq-first-byte-timeout-ms", c.firstByteHeader)
@@ -312,7 +314,7 @@ func (r *Request) RewriteResponseHeaders(status int, h Headers) (convert, stream
 	r.status = status
 	ok := status/100 == 2
 	if r.translator == nil && (status < 400 || r.Config.Original) {
-		if r.scanner != nil && ok {
+		if (r.scanner != nil || r.watch) && ok {
 			// Observed: read for usage, passed on unchanged but for an error at the end
 			// of a cut stream.
 			if r.streaming = strings.Contains(h.Get("content-type"), "text/event-stream"); r.streaming {

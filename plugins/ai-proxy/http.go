@@ -27,8 +27,9 @@ type httpContext struct {
 	start    time.Time // when the request left for the upstream
 	ttfb     time.Duration
 
-	mon     *monitor // monitoring: what the request leaves behind
-	observe bool     // a passed-through answer is read for usage (monitoring)
+	fb      *fallback // resilience: what another attempt needs, what failed
+	mon     *monitor  // monitoring: what the request leaves behind
+	observe bool      // a passed-through answer is read for usage (monitoring)
 
 	replied     bool // the plugin answered itself; its reply is not converted again
 	replyStatus int  // ... with this status
@@ -55,7 +56,8 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 	h.beginMonitor()
 	if cfg.routing != nil {
 		h.routed = true
-		h.timed = cfg.routing.Mode() == route.ModeMetrics
+		h.timed = cfg.routing.Mode() == route.ModeMetrics || cfg.routing.Resilience() != nil
+		h.beginFallback()
 		if !endOfStream {
 			h.readBody = true
 			return types.HeaderStopIteration // the provider depends on the body
@@ -100,7 +102,21 @@ func (h *httpContext) choose(body []byte) types.Action {
 	if len(body) > 0 && body[0] == '{' {
 		in.Model = gjson.GetBytes(body, "model").String()
 	}
+	h.excludeOpen(&in)
+	h.fb.keepBody(body)
 	h.decision = h.config.routing.Choose(&in, sharedStore{})
+	if !h.decision.OK && len(in.Exclude) > 0 && h.fb != nil {
+		// Every target of the choice is open: the fallback list serves, if it can.
+		h.fb.tried, h.fb.attempts = in.Exclude, 0
+		if h.dispatchFallback() {
+			return types.ActionPause // the fallback's answer is the reply
+		}
+	}
+	if !h.decision.OK && len(in.Exclude) > 0 {
+		h.reply(&provider.Error{Status: 503, Code: "providers_unavailable",
+			Message: "every provider that could serve model " + strconv.Quote(in.Model) + " is failing (circuit open); retry later"})
+		return types.ActionPause
+	}
 	if !h.decision.OK {
 		h.reply(&provider.Error{Status: 404, Code: "model_not_found",
 			Message: "no model service serves model " + strconv.Quote(in.Model) + " on this route"})
@@ -150,6 +166,10 @@ func (h *httpContext) finishBody(body []byte) types.Action {
 	if !h.rewriteBody(body) {
 		return types.ActionPause
 	}
+	if h.fb != nil && h.fb.res.FirstPacketTimeout > 0 && h.req.Stream {
+		_ = proxywasm.ReplaceHttpRequestHeader("x-envoy-upstream-rq-first-byte-timeout-ms",
+			strconv.FormatInt(h.fb.res.FirstPacketTimeout.Milliseconds(), 10))
+	}
 	h.sent(body)
 	return types.ActionContinue
 }
@@ -195,14 +215,20 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 	code, _ := strconv.Atoi(status)
 	h.status = code
 	h.answered()
+	if a, ok := h.onResponseHeadersFallback(code, endOfStream); ok && h.fb.failing {
+		return a // the next target serves; this answer is swallowed
+	}
 	if h.routed && h.config.routing.ServedByHeader() {
 		_ = proxywasm.ReplaceHttpResponseHeader(route.ServedByProviderHeader, h.req.Config.ID)
 		if h.req.Model != "" {
 			_ = proxywasm.ReplaceHttpResponseHeader(route.ServedByModelHeader, h.req.Model)
 		}
+		if h.fb != nil {
+			_ = proxywasm.ReplaceHttpResponseHeader(AttemptsHeader, "1")
+		}
 	}
 	h.convert, h.streaming = h.req.RewriteResponseHeaders(code, responseHeaders{})
-	if h.mon != nil && !h.convert {
+	if !h.convert {
 		h.observe, h.streaming = h.req.Observing()
 	}
 	if endOfStream {
@@ -226,22 +252,33 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 		h.finishMonitor(code)
 		return types.ActionPause
 	}
-	if h.convert && !h.streaming {
-		// Held until the body is converted: its status may still change (502).
+	if (h.convert && !h.streaming) || (h.fb != nil && h.fb.probing) {
+		// Held until the body is converted (its status may still change: 502), or until
+		// the stream's first event shows it is no in-band error.
 		return types.HeaderStopIteration
 	}
 	return types.ActionContinue
 }
 
 func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
-	if h.replied || (!h.convert && h.mon == nil) {
+	if h.replied {
+		return types.ActionContinue
+	}
+	if fb := h.fb; fb != nil && (fb.failing || fb.probing) {
+		if fb.failing || h.probeFirstEvent(bodySize, endOfStream) {
+			return types.ActionPause // held, or swallowed while the next target serves
+		}
+	}
+	if !h.convert && !h.observe {
+		if endOfStream {
+			h.finishMonitor(0)
+		}
 		return types.ActionContinue
 	}
 	if bodySize > 0 {
 		h.monitorFirstByte()
 	}
 	switch {
-	case !h.convert && !h.observe: // passed through unread
 	case !h.streaming: // a whole body: converted, or read for usage
 		if !endOfStream {
 			return types.ActionPause
@@ -301,11 +338,24 @@ func (h *httpContext) convertBody(body []byte, orig int) (out []byte, status int
 // metrics.
 func (h *httpContext) OnHttpStreamDone() {
 	h.finishMonitor(h.replyStatus)
-	if !h.timed || h.req == nil || h.start.IsZero() || h.status == 0 {
+	if !h.timed || h.fb != nil || h.req == nil || h.start.IsZero() || h.status == 0 {
 		return
 	}
 	ok := h.status < 500 && h.status != 429
 	h.config.routing.Record(sharedStore{}, h.req.Config.ID, h.ttfb, ok, time.Now())
+}
+
+// excludeOpen keeps providers whose circuit is open out of the choice.
+func (h *httpContext) excludeOpen(in *route.Input) {
+	if h.fb == nil || h.fb.res.Breaker.MaxFails == 0 {
+		return
+	}
+	now := time.Now()
+	for _, c := range h.config.providers {
+		if h.config.routing.Open(sharedStore{}, c.ID, now) {
+			in.Exclude = append(in.Exclude, c.ID)
+		}
+	}
 }
 
 // sharedStore backs the routing metrics with proxy-wasm shared data: one store for

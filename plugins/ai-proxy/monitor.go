@@ -149,6 +149,8 @@ func (h *httpContext) finishMonitor(status int) {
 	}
 	switch {
 	case r.Cause != telemetry.CauseNone:
+	case r.Attempts > 1 && r.Status < 400:
+		r.Cause = telemetry.CauseFallback
 	case h.replied && r.Status >= 400 && r.Status < 500 && h.status == 0:
 		r.Cause = telemetry.CausePlugin4xx
 	case r.Status == 504 || r.Status == 408:

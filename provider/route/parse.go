@@ -22,6 +22,11 @@ var routingFields = map[string][]string{
 	"intents":        {ModeIntent},
 	"intentHeader":   {ModeIntent},
 	"classifier":     {ModeIntent},
+	// resilience (fallback.go)
+	"fallback":           nil,
+	"fallbackOnStatus":   nil,
+	"firstPacketTimeout": nil,
+	"circuitBreaker":     nil,
 }
 
 const maxWeight = 1_000_000
@@ -68,6 +73,11 @@ func Parse(v gjson.Result, field string, providers []string) (*Service, error) {
 			return nil, fmt.Errorf("%s.servedByHeader: must be true or false, got %s", field, b.Raw)
 		}
 		s.servedBy = b.Bool()
+	}
+	if v.Get("fallback").Exists() || v.Get("fallbackOnStatus").Exists() || v.Get("firstPacketTimeout").Exists() || v.Get("circuitBreaker").Exists() {
+		if s.res, err = p.resilience(v, field); err != nil {
+			return nil, err
+		}
 	}
 	if d := v.Get("default"); d.Exists() {
 		t, err := p.target(d, field+".default")

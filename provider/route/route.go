@@ -116,6 +116,7 @@ type Service struct {
 	classifier   *Classifier
 
 	servedBy bool
+	res      *Resilience // fallback, first-packet timeout, circuit breaker; nil without
 }
 
 type rule struct {
