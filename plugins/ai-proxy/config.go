@@ -15,6 +15,8 @@ type pluginConfig struct {
 	providers []*provider.Config
 	active    *provider.Config
 	routing   *route.Service
+	// retries: a provider of the route retries failed requests (retryOnFailure)
+	retries bool
 	// monitoring is nil when the route leaves nothing behind (the default)
 	monitoring *monitoring
 	// contexts caches each provider's `context` file (or Moonshot file) once fetched:
@@ -61,6 +63,19 @@ func parseRuleConfig(v gjson.Result, global pluginConfig, cfg *pluginConfig) err
 		return fmt.Errorf("_rules_: rule has no active provider: set provider, activeProviderId naming one of providers, or routing")
 	}
 	return nil
+}
+
+// failoverProviders are the providers with token failover, of every route: the plugin's
+// health checks look after their tokens. Filled while the configuration is parsed.
+var failoverProviders []*provider.Config
+
+func containsConfig(cs []*provider.Config, c *provider.Config) bool {
+	for _, x := range cs {
+		if x == c {
+			return true
+		}
+	}
+	return false
 }
 
 // ruleCount numbers the `_rules_` entries as they are parsed (in order, once per plugin
@@ -136,6 +151,15 @@ func parseInto(v gjson.Result, cfg *pluginConfig, global bool) error {
 			return err
 		}
 		cfg.monitoring = m
+	}
+	cfg.retries = false
+	for _, c := range append([]*provider.Config{cfg.active}, cfg.providers...) {
+		if c != nil && c.Retry != nil {
+			cfg.retries = true
+		}
+		if c != nil && c.Failover != nil && !containsConfig(failoverProviders, c) {
+			failoverProviders = append(failoverProviders, c)
+		}
 	}
 	cfg.contexts = nil
 	for _, c := range append([]*provider.Config{cfg.active}, cfg.providers...) {

@@ -21,46 +21,77 @@ const AttemptsHeader = "x-ai-attempts"
 // (the client's request as it arrived) and what it tried so far.
 //
 // The first attempt is the request itself, sent on through the gateway's route. A later
-// one is a callout (proxy_http_call) to the fallback target's cluster: in Envoy a filter
-// cannot send its request upstream a second time, and a callout is the one way to reach
-// another upstream from the response path. Envoy hands a callout's answer over whole, so
-// a fallback stream reaches the client in one piece, when the fallback has finished.
+// one — a retry with another token of the same provider (retryOnFailure), or the next
+// fallback target — is a callout (proxy_http_call) to the provider's cluster: in Envoy a
+// filter cannot send its request upstream a second time, and a callout is the one way
+// to reach another upstream from the response path. Envoy hands a callout's answer over
+// whole, so a retried or fallback stream reaches the client in one piece, when it has
+// finished.
 type fallback struct {
-	res     *route.Resilience
-	headers [][2]string // the client's request headers, before the plugin changed them
-	body    []byte      // the client's request body
-	tried   []string    // providers that failed this request
-	next    int         // the next entry of res.Fallback to consider
+	res     *route.Resilience // the routing section's fallback policy; nil: retries only
+	cluster string            // the route's own cluster: where the first provider's retries go
+	headers [][2]string       // the client's request headers, before the plugin changed them
+	body    []byte            // the client's request body
+	tried   []string          // providers given up on for this request
+	tokens  []triedToken      // tokens that failed this request
+	next    int               // the next entry of res.Fallback to consider
 	// attempt state
+	cur      attempt // the attempt under way
 	attempts int
-	failing  bool // the first attempt failed: its answer is swallowed while a fallback runs
+	retries  int  // retries with another token so far (of the current provider)
+	failing  bool // the first attempt failed: its answer is swallowed while another runs
 	probing  bool // a streamed answer is held until its first event shows it is no error
 }
 
-// beginFallback keeps what a later attempt needs, on routes with a fallback list.
-func (h *httpContext) beginFallback() {
-	if !h.routed {
-		return
-	}
-	res := h.config.routing.Resilience()
-	if res == nil {
+type triedToken struct {
+	provider string
+	index    int
+}
+
+// attempt is one try: the request as built for its provider, the cluster it went to.
+type attempt struct {
+	req     *provider.Request
+	cluster string
+	model   string // the target's model rewrite
+}
+
+// beginFallback keeps what a later attempt needs, on routes with a fallback policy or a
+// provider that retries.
+func (h *httpContext) beginFallback(res *route.Resilience) {
+	if res == nil && !h.config.retries {
 		return
 	}
 	hs, _ := proxywasm.GetHttpRequestHeaders()
-	h.fb = &fallback{res: res, headers: hs, attempts: 1}
+	cluster, _ := proxywasm.GetProperty([]string{"cluster_name"})
+	h.fb = &fallback{res: res, headers: hs, cluster: string(cluster), attempts: 1}
 }
 
 // keepBody keeps the client's body for later attempts.
 func (fb *fallback) keepBody(body []byte) {
-	if fb != nil && len(fb.res.Fallback) > 0 {
+	if fb != nil {
 		fb.body = bytes.Clone(body)
 	}
+}
+
+// failsOn reports whether an attempt that got status moves the request on: to another
+// token (the provider's retryOnStatus) or to the next target (fallbackOnStatus).
+func (fb *fallback) failsOn(c *provider.Config, status int) bool {
+	return status == 0 || c.RetryOn(status) || (fb.res != nil && len(fb.res.Fallback) > 0 && fb.res.Retryable(status))
+}
+
+// bad reports whether an attempt that got status failed, for the circuit breaker and
+// the routing metrics (whether or not the request can move on).
+func (fb *fallback) bad(c *provider.Config, status int) bool {
+	return status == 0 || c.RetryOn(status) || (fb.res != nil && fb.res.Retryable(status))
 }
 
 // nextTarget is the next fallback target that has not failed this request and whose
 // circuit is closed.
 func (h *httpContext) nextTarget() (route.Fallback, bool) {
 	fb := h.fb
+	if fb.res == nil {
+		return route.Fallback{}, false
+	}
 	now := time.Now()
 	for fb.next < len(fb.res.Fallback) {
 		t := fb.res.Fallback[fb.next]
@@ -81,12 +112,46 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
-// attemptFailed records a failed attempt of provider and reports whether another one
-// is under way.
-func (h *httpContext) attemptFailed(provider string, latency time.Duration) bool {
-	h.fb.tried = append(h.fb.tried, provider)
-	h.config.routing.RecordAttempt(sharedStore{}, provider, latency, false, time.Now())
+// recordAttempt feeds a finished attempt to the routing metrics and circuit breaker and
+// to its token's health (failover).
+func (h *httpContext) recordAttempt(req *provider.Request, cluster string, status int, latency time.Duration, ok bool) {
+	if h.routed {
+		h.config.routing.RecordAttempt(sharedStore{}, req.Config.ID, latency, ok, time.Now())
+	}
+	if req.RecordToken(sharedStore{}, status) {
+		noteHealthCheckCluster(req.Config, cluster)
+	}
+}
+
+// attemptFailed records the failed attempt a and reports whether another one is under
+// way: a retry with another token of a's provider, or the next fallback target.
+func (h *httpContext) attemptFailed(a attempt, status int, latency time.Duration) bool {
+	fb := h.fb
+	h.recordAttempt(a.req, a.cluster, status, latency, false)
+	c := a.req.Config
+	if i := a.req.TokenIndex(); i >= 0 {
+		fb.tokens = append(fb.tokens, triedToken{c.ID, i})
+	}
+	if c.Retry != nil && c.RetryOn(status) && fb.retries < int(c.Retry.MaxRetries) && a.cluster != "" {
+		if h.dispatch(c, a.model, a.cluster, c.Retry.Timeout) {
+			fb.retries++
+			return true
+		}
+	}
+	fb.tried = append(fb.tried, c.ID)
+	fb.retries = 0
 	return h.dispatchFallback()
+}
+
+// avoid lists the tokens of provider c that failed this request.
+func (fb *fallback) avoid(c *provider.Config) []int {
+	var out []int
+	for _, t := range fb.tokens {
+		if t.provider == c.ID {
+			out = append(out, t.index)
+		}
+	}
+	return out
 }
 
 // dispatchFallback sends the client's request to the next fallback target; false when
@@ -98,54 +163,67 @@ func (h *httpContext) dispatchFallback() bool {
 			return false
 		}
 		c := h.config.provider(t.Provider)
-		req, perr := provider.NewRequest(c, h.path)
-		if perr != nil {
-			h.fb.tried = append(h.fb.tried, t.Provider) // this provider cannot serve the API
-			continue
+		if h.dispatch(c, t.Model, t.Cluster, c.Timeout) {
+			return true
 		}
-		req.ModelOverride = t.Model
-		if h.mon != nil {
-			req.Observe()
-		}
-		hm := newHeaderMap(h.fb.headers)
-		req.RewriteRequestHeaders(hm)
-		body := h.fb.body
-		if len(body) > 0 || req.NeedsBody() {
-			if body, perr = req.RewriteRequestBody(h.fb.body, hm); perr != nil {
-				h.fb.tried = append(h.fb.tried, t.Provider)
-				continue
-			}
-		}
-		hm.Set(route.ProviderHeader, c.ID)
-		hm.Set("content-length", strconv.Itoa(len(body)))
-		start := time.Now()
-		_, err := proxywasm.DispatchHttpCall(t.Cluster, hm.pairs, body, nil, c.Timeout, func(_, size, _ int) {
-			h.onFallbackAnswer(req, time.Since(start), size)
-		})
-		if err != nil {
-			proxywasm.LogWarnf("ai-proxy: fallback to %s (cluster %s) not sent: %v", c.ID, t.Cluster, err)
-			h.fb.tried = append(h.fb.tried, t.Provider)
-			continue
-		}
-		h.fb.attempts++
-		return true
+		h.fb.tried = append(h.fb.tried, t.Provider)
 	}
 }
 
-// onFallbackAnswer serves the answer of a fallback attempt, or moves on to the next
-// target when it failed too.
-func (h *httpContext) onFallbackAnswer(req *provider.Request, latency time.Duration, size int) {
+// dispatch sends the client's request to provider c (with a token this request has not
+// failed with) through a callout to cluster; false when it cannot be sent.
+func (h *httpContext) dispatch(c *provider.Config, model, cluster string, timeout uint32) bool {
+	req, perr := provider.NewRequest(c, h.path)
+	if perr != nil {
+		return false // this provider cannot serve the API
+	}
+	if !req.ChooseToken(sharedStore{}, h.fb.avoid(c)) {
+		return false // every token of the provider failed this request
+	}
+	req.ModelOverride = model
+	if h.mon != nil {
+		req.Observe()
+	}
+	hm := newHeaderMap(h.fb.headers)
+	req.RewriteRequestHeaders(hm)
+	body := h.fb.body
+	if len(body) > 0 || req.NeedsBody() {
+		if body, perr = req.RewriteRequestBody(h.fb.body, hm); perr != nil {
+			return false
+		}
+	}
+	if h.routed {
+		hm.Set(route.ProviderHeader, c.ID)
+	}
+	hm.Set("content-length", strconv.Itoa(len(body)))
+	a := attempt{req: req, cluster: cluster, model: model}
+	start := time.Now()
+	_, err := proxywasm.DispatchHttpCall(cluster, hm.pairs, body, nil, timeout, func(_, size, _ int) {
+		h.onAttemptAnswer(a, time.Since(start), size)
+	})
+	if err != nil {
+		proxywasm.LogWarnf("ai-proxy: attempt on %s (cluster %s) not sent: %v", c.ID, cluster, err)
+		return false
+	}
+	h.fb.cur = a
+	h.fb.attempts++
+	return true
+}
+
+// onAttemptAnswer serves the answer of a later attempt, or moves on when it failed too.
+func (h *httpContext) onAttemptAnswer(a attempt, latency time.Duration, size int) {
+	req := a.req
 	hs, _ := proxywasm.GetHttpCallResponseHeaders()
 	body, _ := proxywasm.GetHttpCallResponseBody(0, size)
 	rh := newHeaderMap(hs)
 	status, _ := strconv.Atoi(rh.Get(":status"))
-	failed := status == 0 || h.fb.res.Retryable(status) ||
+	failed := h.fb.failsOn(req.Config, status) ||
 		(status/100 == 2 && req.Stream && provider.InBandError(firstEvent(body)))
-	if failed && h.attemptFailed(req.Config.ID, latency) {
+	if failed && h.attemptFailed(a, status, latency) {
 		return
 	}
 	if !failed {
-		h.config.routing.RecordAttempt(sharedStore{}, req.Config.ID, latency, true, time.Now())
+		h.recordAttempt(req, a.cluster, status, latency, !h.fb.bad(req.Config, status))
 	}
 	if status == 0 {
 		status = 503
@@ -177,7 +255,7 @@ func (h *httpContext) onFallbackAnswer(req *provider.Request, latency time.Durat
 			reply = append(reply, [2]string{k, v})
 		}
 	}
-	if h.config.routing.ServedByHeader() {
+	if h.routed && h.config.routing.ServedByHeader() {
 		reply = append(reply, [2]string{route.ServedByProviderHeader, req.Config.ID})
 		if req.Model != "" {
 			reply = append(reply, [2]string{route.ServedByModelHeader, req.Model})
@@ -205,20 +283,21 @@ func firstEvent(b []byte) []byte {
 	return b
 }
 
-// onResponseHeadersFallback decides, for a route with fallback, what the first answer's
-// headers mean: a failure moves the request to the next target (the answer is held and
-// swallowed); a stream is held until its first event shows it is no in-band error.
+// onResponseHeadersFallback decides, for a request with a fallback policy or retries,
+// what the first answer's headers mean: a failure moves the request to another attempt
+// (this answer is held and swallowed); a stream is held until its first event shows it
+// is no in-band error.
 func (h *httpContext) onResponseHeadersFallback(status int, endOfStream bool) (types.Action, bool) {
 	fb := h.fb
 	if fb == nil {
+		if h.req.Config.Failover != nil {
+			h.recordAttempt(h.req, "", status, h.ttfb, status/100 == 2)
+		}
 		return 0, false
 	}
-	if len(fb.res.Fallback) == 0 { // a circuit breaker only: count the attempt
-		h.config.routing.RecordAttempt(sharedStore{}, h.req.Config.ID, h.ttfb, !fb.res.Retryable(status), time.Now())
-		return 0, false
-	}
-	if fb.res.Retryable(status) {
-		if h.attemptFailed(h.req.Config.ID, h.ttfb) {
+	first := attempt{req: h.req, cluster: fb.cluster, model: h.req.ModelOverride}
+	if fb.failsOn(h.req.Config, status) {
+		if h.attemptFailed(first, status, h.ttfb) {
 			fb.failing = true
 			return types.HeaderStopIteration, true
 		}
@@ -228,7 +307,7 @@ func (h *httpContext) onResponseHeadersFallback(status int, endOfStream bool) (t
 		fb.probing = true
 		return types.HeaderStopIteration, true
 	}
-	h.config.routing.RecordAttempt(sharedStore{}, h.req.Config.ID, h.ttfb, !fb.res.Retryable(status), time.Now())
+	h.recordAttempt(h.req, fb.cluster, status, h.ttfb, !fb.bad(h.req.Config, status))
 	return 0, false
 }
 
@@ -243,13 +322,14 @@ func (h *httpContext) probeFirstEvent(bodySize int, endOfStream bool) bool {
 		return true // the first event is not complete yet
 	}
 	h.fb.probing = false
+	first := attempt{req: h.req, cluster: h.fb.cluster, model: h.req.ModelOverride}
 	if provider.InBandError(ev) {
-		if h.attemptFailed(h.req.Config.ID, h.ttfb) {
+		if h.attemptFailed(first, 0, h.ttfb) { // an in-band error counts as a failed call
 			h.fb.failing = true
 			return true
 		}
 	} else {
-		h.config.routing.RecordAttempt(sharedStore{}, h.req.Config.ID, h.ttfb, true, time.Now())
+		h.recordAttempt(h.req, h.fb.cluster, h.status, h.ttfb, true)
 	}
 	return false
 }

@@ -56,14 +56,16 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 	h.beginMonitor()
 	if cfg.routing != nil {
 		h.routed = true
-		h.timed = cfg.routing.Mode() == route.ModeMetrics || cfg.routing.Resilience() != nil
-		h.beginFallback()
+		h.timed = cfg.routing.Mode() == route.ModeMetrics || cfg.routing.Resilience() != nil || cfg.retries
+		h.beginFallback(cfg.routing.Resilience())
 		if !endOfStream {
 			h.readBody = true
 			return types.HeaderStopIteration // the provider depends on the body
 		}
 		return h.choose(nil)
 	}
+	h.timed = cfg.retries || cfg.active.Failover != nil
+	h.beginFallback(nil)
 	if !h.prepare(cfg.active) {
 		return types.ActionPause
 	}
@@ -85,6 +87,9 @@ func (h *httpContext) prepare(c *provider.Config) bool {
 		return false
 	}
 	h.req = req
+	if c.Failover != nil {
+		req.ChooseToken(sharedStore{}, nil)
+	}
 	if h.mon != nil {
 		req.Observe()
 	}
@@ -163,10 +168,13 @@ func (h *httpContext) finishBody(body []byte) types.Action {
 		}
 		h.req.SystemContext = c.text
 	}
+	if h.fb != nil && h.fb.body == nil {
+		h.fb.keepBody(body)
+	}
 	if !h.rewriteBody(body) {
 		return types.ActionPause
 	}
-	if h.fb != nil && h.fb.res.FirstPacketTimeout > 0 && h.req.Stream {
+	if h.fb != nil && h.fb.res != nil && h.fb.res.FirstPacketTimeout > 0 && h.req.Stream {
 		_ = proxywasm.ReplaceHttpRequestHeader("x-envoy-upstream-rq-first-byte-timeout-ms",
 			strconv.FormatInt(h.fb.res.FirstPacketTimeout.Milliseconds(), 10))
 	}
@@ -338,7 +346,7 @@ func (h *httpContext) convertBody(body []byte, orig int) (out []byte, status int
 // metrics.
 func (h *httpContext) OnHttpStreamDone() {
 	h.finishMonitor(h.replyStatus)
-	if !h.timed || h.fb != nil || h.req == nil || h.start.IsZero() || h.status == 0 {
+	if !h.routed || !h.timed || h.fb != nil || h.req == nil || h.start.IsZero() || h.status == 0 {
 		return
 	}
 	ok := h.status < 500 && h.status != 429
@@ -347,7 +355,7 @@ func (h *httpContext) OnHttpStreamDone() {
 
 // excludeOpen keeps providers whose circuit is open out of the choice.
 func (h *httpContext) excludeOpen(in *route.Input) {
-	if h.fb == nil || h.fb.res.Breaker.MaxFails == 0 {
+	if h.fb == nil || h.fb.res == nil || h.fb.res.Breaker.MaxFails == 0 {
 		return
 	}
 	now := time.Now()

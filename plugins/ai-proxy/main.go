@@ -17,6 +17,7 @@ import (
 	"github.com/higress-group/wasm-go/pkg/matcher"
 	"github.com/tidwall/gjson"
 
+	"github.com/ai-proxy/ai-proxy/provider"
 	"github.com/ai-proxy/ai-proxy/provider/telemetry"
 )
 
@@ -44,6 +45,8 @@ type pluginContext struct {
 	// monitoring: the VM's metric ids by name, and the writer of metric names
 	metricIDs map[string]uint32
 	metrics   telemetry.MetricWriter
+	// lastCheck is when each failover provider's tokens were last health-checked
+	lastCheck map[*provider.Config]int64
 }
 
 // OnPluginStart parses and validates the configuration. An invalid configuration fails
@@ -73,6 +76,7 @@ func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 	}
 	var rules matcher.RuleMatcher[pluginConfig]
 	ruleCount = 0
+	failoverProviders = failoverProviders[:0]
 	if err := rules.ParseRuleConfig(ruleContext{}, root, parseGlobalConfig, parseRuleConfig); err != nil {
 		// Errors name fields and values the operator wrote; ParseConfig never puts a
 		// token into an error.
@@ -80,6 +84,7 @@ func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 		return types.OnPluginStartStatusFailed
 	}
 	p.rules = rules
+	startHealthChecks()
 	if !root.Get("_rules_").Exists() {
 		p.global = &global
 	}
