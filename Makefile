@@ -6,14 +6,21 @@ SMALL_WASM := build/ai-proxy-noregexp.wasm
 WASM_ENV  := GOOS=wasip1 GOARCH=wasm
 export GONOSUMDB := github.com/higress-group
 export GOFLAGS   := -mod=mod
+# The version the plugin logs at start and the image is tagged with.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+# `make push IMAGE=registry/name:tag [VARIANT=compat|oci]`
+VARIANT   ?= compat
+IMAGE     ?=
 
-.PHONY: build build-noop build-noregexp test test-short run bench fuzz lint clean
+.PHONY: build build-noop build-noregexp test test-short run bench fuzz lint image push clean
 
 build: $(WASM)
 
 $(WASM): $(shell find plugins provider -name '*.go' -not -name '*_test.go') go.mod go.sum
 	@mkdir -p build
-	$(WASM_ENV) $(GO) build -buildmode=c-shared -trimpath -ldflags="-s -w" -o $@ ./plugins/ai-proxy
+	$(WASM_ENV) $(GO) build -buildmode=c-shared -trimpath -ldflags="$(LDFLAGS)" -o $@ ./plugins/ai-proxy
 
 # The plugin without Go's regexp (0.5 MB smaller, ~0.7 MiB less memory): `~regex`
 # modelMapping keys then fail plugin start; everything else is the same.
@@ -21,7 +28,7 @@ build-noregexp: $(SMALL_WASM)
 
 $(SMALL_WASM): $(shell find plugins provider -name '*.go' -not -name '*_test.go') go.mod go.sum
 	@mkdir -p build
-	$(WASM_ENV) $(GO) build -tags noregexp -buildmode=c-shared -trimpath -ldflags="-s -w" -o $@ ./plugins/ai-proxy
+	$(WASM_ENV) $(GO) build -tags noregexp -buildmode=c-shared -trimpath -ldflags="$(LDFLAGS)" -o $@ ./plugins/ai-proxy
 
 build-noop: $(NOOP_WASM)
 
@@ -55,9 +62,25 @@ fuzz:
 		done; \
 	done
 
+# The plugin image in both variants (see README "Use it in Higress / MSE / Envoy"), with Go
+# tooling only: build/image/<variant>/ (OCI layout) and build/ai-proxy-<variant>.oci.tar.
+# The wasm is rebuilt so that it carries this version.
+image:
+	@mkdir -p build
+	$(WASM_ENV) $(GO) build -buildmode=c-shared -trimpath -ldflags="$(LDFLAGS)" -o $(WASM) ./plugins/ai-proxy
+	$(GO) run ./hack/image build -wasm $(WASM) -spec build/spec.yaml -readme README.md -version $(VERSION) -commit $(COMMIT) -out build
+
+# Push the image; IMAGE without a tag gets the version as tag.
+push: image
+	@test -n "$(IMAGE)" || (echo "usage: make push IMAGE=registry/name:tag [VARIANT=compat|oci]"; exit 1)
+	$(GO) run ./hack/image push -from build/image/$(VARIANT) -image $(if $(findstring :,$(notdir $(IMAGE))),$(IMAGE),$(IMAGE):$(VERSION))
+
+# gofmt, vet, and every shipped / documented configuration example against the console
+# schema build/spec.yaml (and the schema against the fields the code reads).
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l .; exit 1)
 	$(GO) vet ./...
+	$(GO) test -count=1 -run 'TestSchema' ./hack/image
 
 clean:
-	rm -rf build/*.wasm
+	rm -rf build/*.wasm build/image build/*.oci.tar

@@ -130,7 +130,8 @@ func readmeYAML(t *testing.T, heading string) []string {
 
 // walkConfigs finds plugin configurations in a YAML document: Envoy's wasm filter
 // `configuration.value` (JSON text), and a WasmPlugin's spec as Higress hands it to the
-// plugin (defaultConfig, with matchRules as `_rules_`).
+// plugin (defaultConfig, with matchRules as `_rules_`: ingress, domain and service as
+// `_match_route_`, `_match_domain_`, `_match_service_`).
 func walkConfigs(v any, found func(any)) {
 	switch x := v.(type) {
 	case map[string]any:
@@ -144,7 +145,12 @@ func walkConfigs(v any, found func(any)) {
 			rs, _ := spec["matchRules"].([]any)
 			for _, r := range rs {
 				r, _ := r.(map[string]any)
-				rule := map[string]any{"_match_route_": r["ingress"]}
+				rule := map[string]any{}
+				for k, key := range map[string]string{"ingress": "_match_route_", "domain": "_match_domain_", "service": "_match_service_"} {
+					if r[k] != nil {
+						rule[key] = r[k]
+					}
+				}
 				if c, ok := r["config"].(map[string]any); ok {
 					for k, v := range c {
 						rule[k] = v

@@ -52,6 +52,7 @@ type pluginContext struct {
 // OnPluginStart parses and validates the configuration. An invalid configuration fails
 // plugin start with a message naming the field; it never panics later.
 func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
+	proxywasm.LogInfof("ai-proxy %s (commit %s) starting", version, commit)
 	data, err := proxywasm.GetPluginConfiguration()
 	if err != nil && err != types.ErrorStatusNotFound {
 		proxywasm.LogCriticalf("ai-proxy: cannot read plugin configuration: %v", err)
