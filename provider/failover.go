@@ -142,7 +142,9 @@ func (c *Config) parseResilience(v gjson.Result, field string) error {
 
 // RetryOn reports whether a failed attempt with this status is retried with another
 // token (retryOnFailure).
-func (c *Config) RetryOn(status int) bool { return c.Retry != nil && matchAny(c.Retry.OnStatus, status) }
+func (c *Config) RetryOn(status int) bool {
+	return c.Retry != nil && matchAny(c.Retry.OnStatus, status)
+}
 
 // TokenStore is the cross-VM state of token health: proxy-wasm shared data semantics
 // (compare-and-swap), as route.Store.
