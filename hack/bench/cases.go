@@ -66,6 +66,15 @@ const (
 		`"routing":{"mode":"model","rules":[{"match":"qwen-*","provider":"qwen"},{"match":"claude-*","provider":"claude"},{"match":"gpt-*","provider":"openai"}]}}`
 	// configDeepSeek is a chat-only provider: Responses clients go through its chat API.
 	configDeepSeek = `{"provider":{"type":"deepseek","apiTokens":["sk-bench-deepseek"]}}`
+	// configMonitored and configClaudeMonitored are configOpenAI and configClaude with
+	// monitoring on: metrics, AI log and span attributes per request, usage read from the
+	// passed-through answer.
+	configMonitored       = `{"provider":{"type":"openai","apiTokens":["sk-bench-openai"]},"monitoring":{"enabled":true}}`
+	configClaudeMonitored = `{"provider":{"type":"claude","apiTokens":["sk-bench-anthropic"]},"monitoring":{"enabled":true}}`
+	// configFallback is configOpenAI as a routed single target with a fallback that the
+	// benchmark never triggers: the cost of being ready to fall back.
+	configFallback = `{"providers":[{"id":"openai","type":"openai","apiTokens":["sk-bench-openai"]},{"id":"claude","type":"claude","apiTokens":["sk-bench-anthropic"]}],` +
+		`"routing":{"mode":"single","target":{"provider":"openai"},"fallback":[{"provider":"claude","cluster":"outbound|443||api.anthropic.com"}]}}`
 	// configNoop is what the floor plugin gets; it reads no configuration.
 	configNoop = `{}`
 )
@@ -146,6 +155,10 @@ func allCases() []*benchCase {
 		func(s bool) []byte { return openaiChatBody("gpt-4o-mini", 1<<10, s) }, "/v1/chat/completions", modes...)
 	add("openai chat routed", groupPassthrough, configRouted, "/v1/chat/completions", clientOpenAI,
 		func(s bool) []byte { return openaiChatBody("gpt-4o-mini", 1<<10, s) }, "/v1/chat/completions", modes...)
+	add("openai chat monitored", groupPassthrough, configMonitored, "/v1/chat/completions", clientOpenAI,
+		func(s bool) []byte { return openaiChatBody("gpt-4o-mini", 1<<10, s) }, "/v1/chat/completions", modes...)
+	add("openai chat fallback-ready", groupPassthrough, configFallback, "/v1/chat/completions", clientOpenAI,
+		func(s bool) []byte { return openaiChatBody("gpt-4o-mini", 1<<10, s) }, "/v1/chat/completions", modes...)
 	add("openai embeddings", groupPassthrough, configOpenAI, "/v1/embeddings", clientEmbeddings,
 		func(bool) []byte { return embeddingsBody() }, "/v1/embeddings", deliverJSON)
 	for _, size := range []int{100 << 10, 1 << 20} {
@@ -155,6 +168,8 @@ func allCases() []*benchCase {
 	add("qwen native chat", groupConverted, configQwen, "/v1/chat/completions", clientOpenAI,
 		func(s bool) []byte { return openaiChatBody("qwen-plus", 1<<10, s) }, "/api/v1/services/aigc/text-generation/generation", modes...)
 	add("claude chat", groupConverted, configClaude, "/v1/chat/completions", clientOpenAI,
+		func(s bool) []byte { return openaiChatBody("claude-sonnet-4-5", 1<<10, s) }, "/v1/messages", modes...)
+	add("claude chat monitored", groupConverted, configClaudeMonitored, "/v1/chat/completions", clientOpenAI,
 		func(s bool) []byte { return openaiChatBody("claude-sonnet-4-5", 1<<10, s) }, "/v1/messages", modes...)
 	add("anthropic→openai", groupConverted, configOpenAI, "/v1/messages", clientAnthropic,
 		func(s bool) []byte { return anthropicBody("gpt-4o-mini", 1<<10, s) }, "/v1/chat/completions", modes...)

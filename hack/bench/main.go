@@ -162,6 +162,9 @@ func main() {
 		}
 	}
 	report(os.Stdout, ps, cases, results, s, time.Since(started))
+	if len(ps) > 1 && *casesRE == "" {
+		reportFallbackTTFB(os.Stdout, ps[1].path)
+	}
 	reportClassifier(os.Stdout)
 }
 
