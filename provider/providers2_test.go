@@ -32,7 +32,7 @@ func TestProviders2Upstream(t *testing.T) {
 		},
 		{
 			name: "spark", config: sparkCfg, body: `{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"stream":true,"stream_options":{"include_usage":true}}`,
-			want: map[string]string{":authority": "spark-api-open.xf-yun.com", ":path": "/v1/chat/completions", "authorization": "Bearer key:secret"},
+			want:     map[string]string{":authority": "spark-api-open.xf-yun.com", ":path": "/v1/chat/completions", "authorization": "Bearer key:secret"},
 			wantBody: map[string]string{"model": `"generalv3.5"`, "messages.0.content": `"hi"`, "stream_options": ""},
 		},
 		{
@@ -71,7 +71,7 @@ func TestProviders2Upstream(t *testing.T) {
 
 func TestProviders2ConfigErrors(t *testing.T) {
 	for cfg, want := range map[string]string{
-		`{"type":"deepl","apiTokens":["k"]}`: `provider.targetLang: required for provider type "deepl"`,
+		`{"type":"deepl","apiTokens":["k"]}`:                                        `provider.targetLang: required for provider type "deepl"`,
 		`{"type":"minimax","apiTokens":["k"],"modelMapping":{"*":"abab6.5s-chat"}}`: `provider.minimaxGroupId: required when modelMapping names abab6.5s-chat`,
 	} {
 		_, err := ParseConfig(gjson.Parse(cfg), "provider")

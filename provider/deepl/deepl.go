@@ -19,6 +19,7 @@ package deepl
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/ai-proxy/ai-proxy/provider/translator"
@@ -65,7 +66,7 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 		return nil, errors.New("request body is not valid JSON")
 	}
 	root := gjson.ParseBytes(body)
-	t.model = root.Get("model").String()
+	t.model = strings.Clone(root.Get("model").String())
 	if t.model != "Free" && t.model != "Pro" {
 		return nil, errors.New(`model: DeepL takes "Free" or "Pro" (the service tier), got ` + quote(t.model))
 	}
@@ -241,12 +242,12 @@ func (t *Chat) ResponseStream(dst, chunk []byte, end bool) ([]byte, error) {
 	t.done = true
 	tr := gjson.GetBytes(t.buf, "translations")
 	if !gjson.ValidBytes(t.buf) || !tr.IsArray() {
-		msg := translator.StreamCutMessage
+		msg, code := translator.StreamCutMessage, "stream_cut"
 		if gjson.ValidBytes(t.buf) {
-			msg = translator.ReadUpstreamError(200, t.buf).Message
+			msg, code = translator.ReadUpstreamError(200, t.buf).Message, "bad_upstream_response"
 		}
 		dst = append(dst, "data: "...)
-		dst = translator.AppendOpenAIError(dst, msg, "server_error", "bad_upstream_response")
+		dst = translator.AppendOpenAIError(dst, msg, "server_error", code)
 		return append(dst, "\n\ndata: [DONE]\n\n"...), nil
 	}
 	created := t.Now()
@@ -271,4 +272,3 @@ func (t *Chat) ResponseStream(dst, chunk []byte, end bool) ([]byte, error) {
 func (t *Chat) Usage() translator.Usage { return translator.Usage{Model: t.model} }
 
 var _ translator.UpstreamEditor = (*Chat)(nil)
-

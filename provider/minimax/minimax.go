@@ -22,6 +22,7 @@ package minimax
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ai-proxy/ai-proxy/provider/sse"
@@ -75,7 +76,7 @@ func (t *Chat) Pro() bool { return t.pro }
 
 // RequestBody implements translator.Translator.
 func (t *Chat) RequestBody(body []byte) ([]byte, error) {
-	t.model = gjson.GetBytes(body, "model").String()
+	t.model = strings.Clone(gjson.GetBytes(body, "model").String())
 	t.pro = t.opts.GroupID != "" && ProModels[t.model]
 	if t.pro {
 		return t.proRequest(body)
@@ -125,7 +126,7 @@ func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
 	}
 	t.readUsage(gjson.GetBytes(body, "usage"))
 	if m := gjson.GetBytes(body, "model").Str; m != "" {
-		t.usage.Model = m
+		t.usage.Model = strings.Clone(m)
 	}
 	return body, nil
 }

@@ -3,6 +3,7 @@ package minimax
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/ai-proxy/ai-proxy/provider/translator"
 	"github.com/tidwall/gjson"
@@ -68,7 +69,7 @@ func (t *Chat) proRequest(body []byte) ([]byte, error) {
 			name = DefaultBotName
 		}
 		if nbots == 0 {
-			t.bot = name
+			t.bot = strings.Clone(name)
 		} else {
 			bots = append(bots, ',')
 		}
@@ -271,7 +272,7 @@ func (t *Chat) proUsage(root gjson.Result) {
 	}
 	t.readUsage(u)
 	if m := root.Get("model").Str; m != "" {
-		t.usage.Model = m
+		t.usage.Model = strings.Clone(m)
 	}
 }
 
@@ -386,8 +387,10 @@ func (t *Chat) proEvent(dst, data []byte) []byte {
 			st.created = t.Now()
 		}
 	}
-	if id := root.Get("id").Str; id != "" && st.id == "" {
-		st.id = id
+	if st.id == "" { // the first event's id, if it has one, names the whole stream
+		if st.id = strings.Clone(root.Get("id").Str); st.id == "" {
+			st.id = "chatcmpl-minimax"
+		}
 	}
 	c := root.Get("choices.0")
 	reason := c.Get("finish_reason").String()

@@ -58,7 +58,7 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 	if !gjson.ValidBytes(body) {
 		return nil, errors.New("request body is not valid JSON")
 	}
-	t.model = gjson.GetBytes(body, "model").String()
+	t.model = strings.Clone(gjson.GetBytes(body, "model").String())
 	var err error
 	if t.model == "general" {
 		t.model = "lite"
@@ -363,8 +363,8 @@ func (t *Chat) event(dst, data []byte) []byte {
 		return appendError(dst, e.Get("message").String(), "server_error", "upstream_error")
 	}
 	if st.id == "" {
-		if st.id = root.Get("sid").String(); st.id == "" {
-			st.id = root.Get("id").String()
+		if st.id = strings.Clone(root.Get("sid").String()); st.id == "" {
+			st.id = strings.Clone(root.Get("id").String())
 		}
 		if st.created = root.Get("created").Int(); st.created == 0 {
 			st.created = t.Now()
