@@ -44,6 +44,9 @@ type Spec struct {
 	Setup func(c *Config) error
 	// RequestHeaders sets provider-specific upstream headers (e.g. anthropic-version).
 	RequestHeaders func(c *Config, r *Request, h Headers)
+	// JSONStreams: the upstream answers a streaming request with one JSON body (DeepL
+	// has no streaming); the translator's ResponseStream turns it into the client's stream.
+	JSONStreams bool
 	// Translate returns the converter for one request, or nil when the request and
 	// answer pass through with only the model mapped.
 	Translate func(c *Config, r *Request) translator.Translator

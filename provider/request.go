@@ -343,7 +343,7 @@ func (r *Request) RewriteResponseHeaders(status int, h Headers) (convert, stream
 	// An error is always answered as a JSON error, also to a streaming request (SDKs
 	// read a non-2xx body as JSON); a compressed stream (the upstream ignored
 	// accept-encoding: identity) is held whole and answered with an error.
-	r.streaming = ok && r.encoding == "" && (strings.Contains(ct, "text/event-stream") || (r.Stream && ct == ""))
+	r.streaming = ok && r.encoding == "" && (strings.Contains(ct, "text/event-stream") || (r.Stream && (ct == "" || r.Config.spec.JSONStreams)))
 	if s, ok := r.translator.(translator.StreamStatus); ok {
 		s.SetUpstreamStatus(status, ct)
 	}
@@ -383,6 +383,9 @@ func (r *Request) ConvertResponseBody(body []byte) (out []byte, status int) {
 		return (&Error{Status: r.status, Message: e.Message, Code: "upstream_error"}).Body(r.Protocol), 0
 	}
 	out, err := r.translator.ResponseBody(r.status, body)
+	if se, ok := err.(*translator.StatusError); ok {
+		return se.Body, se.Status // an error the upstream's status did not tell
+	}
 	if err != nil {
 		return r.badAnswer("cannot convert upstream answer: " + err.Error())
 	}

@@ -325,6 +325,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.proto, serve = protoAnthropic, x.anthropicMessages
 	case strings.Contains(p, "/models/") && (strings.HasSuffix(p, ":generateContent") || strings.HasSuffix(p, ":streamGenerateContent") || strings.HasSuffix(p, ":batchEmbedContents")):
 		x.proto, serve = protoGemini, x.gemini
+	case p == "/v2/translate": // deepl.go, spark.go, minimax.go
+		x.proto, serve = protoDeepL, x.deepl
+	case p == "/v1/text/chatcompletion_v2" || p == "/v1/text/chatcompletion_pro":
+		x.proto, serve = protoMiniMax, x.minimax
+	case strings.HasSuffix(p, "/chat/completions") && strings.HasSuffix(hostOnly(r.Host), "xf-yun.com"):
+		x.proto, serve = protoSpark, x.spark
 	case strings.HasSuffix(p, "/chat/completions"):
 		x.proto, serve = protoOpenAI, x.openaiChat
 	case strings.HasSuffix(p, "/responses"):
@@ -420,6 +426,8 @@ func (x *exchange) authorized() bool {
 		return strings.TrimSpace(r.Header.Get("x-api-key")) != "" || bearer(r) != ""
 	case protoDashScope:
 		return bearer(r) != ""
+	case protoDeepL:
+		return deeplAuthorized(r)
 	case protoGemini:
 		return strings.TrimSpace(r.Header.Get("x-goog-api-key")) != "" ||
 			r.URL.Query().Get("key") != "" || bearer(r) != ""
@@ -443,6 +451,9 @@ func (x *exchange) model() string {
 
 // fail writes an error answer in the provider's own shape.
 func (x *exchange) fail(status int, msg string) {
+	if x.failOwn(status, msg) { // deepl.go
+		return
+	}
 	b := x.errorBody(status, msg)
 	x.w.Header().Set("Content-Type", "application/json")
 	x.w.WriteHeader(status)

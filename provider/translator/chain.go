@@ -25,6 +25,13 @@ func (c *chain) RequestBody(body []byte) ([]byte, error) {
 
 func (c *chain) ResponseBody(status int, body []byte) ([]byte, error) {
 	b, err := c.inner.ResponseBody(status, body)
+	if se, ok := err.(*StatusError); ok { // an in-band error: outer converts it too
+		out, oerr := c.outer.ResponseBody(se.Status, se.Body)
+		if oerr != nil {
+			return nil, oerr
+		}
+		return nil, &StatusError{Status: se.Status, Body: out}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,38 @@
+package deepl
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkChatJSON converts the seed example's request and answer per iteration.
+func BenchmarkChatJSON(b *testing.B) {
+	req, _ := os.ReadFile(filepath.Join(testdata, "seed.request.json"))
+	resp, _ := os.ReadFile(filepath.Join(testdata, "seed.response.json"))
+	b.ReportAllocs()
+	for b.Loop() {
+		tr := newChat()
+		if _, err := tr.RequestBody(req); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tr.ResponseBody(200, resp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStreamEvent: a streamed answer is one JSON body, written as one chunk per
+// translation; reported per chunk.
+func BenchmarkStreamEvent(b *testing.B) {
+	resp, _ := os.ReadFile(filepath.Join(testdata, "seed.response.json"))
+	b.ReportAllocs()
+	var out []byte
+	n := 0
+	for b.Loop() {
+		tr := newChat()
+		out, _ = tr.ResponseStream(out[:0], resp, true)
+		n++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*2), "ns/event")
+}

@@ -1,0 +1,23 @@
+package spark
+
+import (
+	"testing"
+
+	"github.com/ai-proxy/ai-proxy/provider/internal/golden"
+	"github.com/ai-proxy/ai-proxy/provider/translator"
+)
+
+const testdata = "../../testdata/spark"
+
+var dirs = []string{"chat"}
+
+func newChat() translator.Translator {
+	c := NewChat()
+	c.Now = func() int64 { return 1700000000 }
+	return c
+}
+
+var converters = map[string]func() translator.Translator{"chat": newChat}
+
+// TestGolden runs testdata/spark/chat (`-update` rewrites the want files).
+func TestGolden(t *testing.T) { golden.Run(t, testdata+"/chat", newChat) }

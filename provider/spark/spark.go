@@ -1,0 +1,424 @@
+// Package spark converts between the OpenAI chat completions protocol and iFLYTEK
+// Spark's HTTP API (POST https://spark-api-open.xf-yun.com/v1/chat/completions,
+// `Authorization: Bearer APIKey:APISecret`). Spark's API looks like OpenAI's but differs
+// where a client notices:
+//
+//   - Answers carry `code` and `message`: a code other than 0 is an error even with HTTP
+//     200. It becomes an OpenAI error with the status the code means (see statusOf); in
+//     a stream, an error chunk and `data: [DONE]`.
+//   - `sid` (the session id) is the completion id.
+//   - Tool calls come as an object or a list, without an index in stream deltas and
+//     sometimes without an id: they are written as OpenAI tool_calls with an index and
+//     an id (`call_<n>` when Spark gives none). A function_call object is read too.
+//   - finish_reason is not always sent: a finished answer gets "tool_calls" when it
+//     called a tool, else "stop". Usage is Spark's prompt/completion/total tokens.
+//   - Requests: content part lists are flattened to their text (Spark takes strings),
+//     stream_options is dropped (Spark sends usage anyway), and the model "general" is
+//     written "lite" (both name Spark Lite; the current API lists lite).
+package spark
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ai-proxy/ai-proxy/provider/sse"
+	"github.com/ai-proxy/ai-proxy/provider/translator"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+)
+
+// Chat converts one chat completion exchange. Create one per request with NewChat.
+type Chat struct {
+	// Now returns the Unix time stamped on answers that carry none; tests fix it.
+	Now   func() int64
+	model string
+	usage translator.Usage
+	rd    sse.Reader
+	st    stream
+}
+
+// stream is the state of a streamed answer.
+type stream struct {
+	id       string
+	created  int64
+	calls    int  // tool calls written so far
+	role     bool // the role was sent
+	finished bool // a finish_reason was sent
+	usage    bool
+	done     bool
+}
+
+// NewChat returns the converter for one request.
+func NewChat() *Chat { return &Chat{Now: func() int64 { return time.Now().Unix() }} }
+
+// RequestBody implements translator.Translator.
+func (t *Chat) RequestBody(body []byte) ([]byte, error) {
+	if !gjson.ValidBytes(body) {
+		return nil, errors.New("request body is not valid JSON")
+	}
+	t.model = strings.Clone(gjson.GetBytes(body, "model").String())
+	var err error
+	if t.model == "general" {
+		t.model = "lite"
+		if body, err = sjson.SetBytes(body, "model", t.model); err != nil {
+			return nil, err
+		}
+	}
+	if gjson.GetBytes(body, "stream_options").Exists() {
+		body, _ = sjson.DeleteBytes(body, "stream_options")
+	}
+	msgs := gjson.GetBytes(body, "messages")
+	if !msgs.IsArray() {
+		return nil, errors.New("messages: must be a list")
+	}
+	for i, m := range msgs.Array() {
+		c := m.Get("content")
+		if !c.IsArray() {
+			continue
+		}
+		var text []byte
+		for _, p := range c.Array() {
+			if err := translator.CheckPart("messages["+strconv.Itoa(i)+"].content", p.Raw); err != nil {
+				return nil, err
+			}
+			if typ := p.Get("type").Str; typ != "text" {
+				return nil, errors.New("messages[" + strconv.Itoa(i) + "].content: Spark takes text only, got a " + strconv.Quote(typ) + " part")
+			}
+			text = append(text, p.Get("text").String()...)
+		}
+		if body, err = sjson.SetBytes(body, "messages."+strconv.Itoa(i)+".content", string(text)); err != nil {
+			return nil, err
+		}
+	}
+	return body, nil
+}
+
+// statusOf is the HTTP status of a Spark error code (Spark HTTP API error codes).
+func statusOf(code int64) (status int, typ, name string) {
+	switch code {
+	case 10163, 10907, 10160, 10161, 10162:
+		return 400, "invalid_request_error", "invalid_request" // bad parameters, too many tokens
+	case 10013, 10014, 10019:
+		return 400, "invalid_request_error", "content_filter" // content moderation
+	case 11200:
+		return 403, "permission_error", "no_authorization" // no licence for the function, or quota
+	case 11201, 11202, 11203, 10007:
+		return 429, "rate_limit_error", "rate_limit_exceeded" // daily, per-second, concurrency limits
+	case 401, 10110:
+		return 401, "authentication_error", "invalid_api_key"
+	}
+	return 500, "server_error", "upstream_error"
+}
+
+// codeError is the OpenAI error for a Spark answer with a non-zero code.
+func codeError(code int64, msg string) (int, []byte) {
+	status, typ, name := statusOf(code)
+	if msg == "" {
+		msg = "Spark error"
+	}
+	msg = "Spark error " + strconv.FormatInt(code, 10) + ": " + msg
+	return status, translator.AppendOpenAIError(nil, msg, typ, name)
+}
+
+// ResponseBody implements translator.Translator.
+func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
+	if status < 200 || status > 299 {
+		e := translator.ReadUpstreamError(status, body)
+		return translator.AppendOpenAIError(nil, e.Message, translator.ErrorType(status), e.Code), nil
+	}
+	if !gjson.ValidBytes(body) {
+		return nil, errors.New("upstream answer is not valid JSON")
+	}
+	root := gjson.ParseBytes(body)
+	if code := root.Get("code").Int(); code != 0 {
+		st, b := codeError(code, root.Get("message").String())
+		return nil, &translator.StatusError{Status: st, Body: b}
+	}
+	if e := root.Get("error"); e.IsObject() {
+		st := 500
+		b := translator.AppendOpenAIError(nil, e.Get("message").String(), translator.ErrorType(st), e.Get("code").String())
+		return nil, &translator.StatusError{Status: st, Body: b}
+	}
+	t.readUsage(root.Get("usage"))
+	out := make([]byte, 0, len(body)+128)
+	id := root.Get("sid").String()
+	if id == "" {
+		id = root.Get("id").String()
+	}
+	out = t.head(out, id, "chat.completion", t.Now())
+	out = append(out, `,"choices":[`...)
+	n := 0
+	root.Get("choices").ForEach(func(_, c gjson.Result) bool {
+		if n > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `{"index":`...)
+		out = translator.AppendInt(out, c.Get("index").Int())
+		m := c.Get("message")
+		out = append(out, `,"message":{"role":"assistant","content":`...)
+		out = translator.AppendString(out, m.Get("content").String())
+		calls := 0
+		out, calls = appendCalls(out, m, 0, false)
+		out = append(out, `},"finish_reason":`...)
+		out = translator.AppendString(out, finishReason(c.Get("finish_reason").String(), calls > 0))
+		out = append(out, '}')
+		n++
+		return true
+	})
+	out = append(out, `],"usage":`...)
+	out = appendUsage(out, t.usage)
+	return append(out, '}'), nil
+}
+
+// head appends {"id","object","created","model" of a completion or chunk.
+func (t *Chat) head(dst []byte, id, object string, created int64) []byte {
+	if id == "" {
+		id = "chatcmpl-spark"
+	}
+	dst = append(dst, `{"id":`...)
+	dst = translator.AppendString(dst, id)
+	dst = append(dst, `,"object":"`...)
+	dst = append(dst, object...)
+	dst = append(dst, `","created":`...)
+	dst = translator.AppendInt(dst, created)
+	dst = append(dst, `,"model":`...)
+	return translator.AppendString(dst, t.model)
+}
+
+// appendCalls appends `,"tool_calls":[...]` for the tool calls of a Spark message or
+// delta m (tool_calls as a list or one object, or a function_call object), numbering
+// them from first; withIndex writes each call's index (stream deltas). It returns how
+// many it wrote.
+func appendCalls(dst []byte, m gjson.Result, first int, withIndex bool) ([]byte, int) {
+	var calls []gjson.Result
+	switch tc := m.Get("tool_calls"); {
+	case tc.IsArray():
+		calls = tc.Array()
+	case tc.IsObject():
+		calls = []gjson.Result{tc}
+	}
+	if fc := m.Get("function_call"); len(calls) == 0 && fc.IsObject() {
+		calls = []gjson.Result{gjson.Parse(`{"function":` + fc.Raw + `}`)}
+	}
+	n := 0
+	for _, c := range calls {
+		f := c.Get("function")
+		if !f.IsObject() {
+			continue
+		}
+		if n == 0 {
+			dst = append(dst, `,"tool_calls":[`...)
+		} else {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '{')
+		if withIndex {
+			dst = append(dst, `"index":`...)
+			dst = translator.AppendInt(dst, int64(first+n))
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"id":`...)
+		if id := c.Get("id").String(); id != "" {
+			dst = translator.AppendString(dst, id)
+		} else {
+			dst = append(dst, `"call_`...)
+			dst = translator.AppendInt(dst, int64(first+n))
+			dst = append(dst, '"')
+		}
+		dst = append(dst, `,"type":"function","function":{"name":`...)
+		dst = translator.AppendString(dst, f.Get("name").String())
+		dst = append(dst, `,"arguments":`...)
+		args := f.Get("arguments")
+		if args.Type == gjson.String {
+			dst = translator.AppendString(dst, args.Str)
+		} else if args.Exists() {
+			dst = translator.AppendString(dst, args.Raw) // an object: OpenAI wants it as a string
+		} else {
+			dst = append(dst, `"{}"`...)
+		}
+		dst = append(dst, "}}"...)
+		n++
+	}
+	if n > 0 {
+		dst = append(dst, ']')
+	}
+	return dst, n
+}
+
+func finishReason(r string, calls bool) string {
+	switch r {
+	case "stop", "length", "content_filter", "tool_calls":
+		return r
+	case "function_call":
+		return "tool_calls"
+	}
+	if calls {
+		return "tool_calls"
+	}
+	return "stop"
+}
+
+func (t *Chat) readUsage(u gjson.Result) bool {
+	if !u.IsObject() {
+		return false
+	}
+	t.usage = translator.Usage{
+		PromptTokens:     u.Get("prompt_tokens").Int(),
+		CompletionTokens: u.Get("completion_tokens").Int(),
+		TotalTokens:      u.Get("total_tokens").Int(),
+		Model:            t.model,
+	}
+	if t.usage.TotalTokens == 0 {
+		t.usage.TotalTokens = t.usage.PromptTokens + t.usage.CompletionTokens
+	}
+	return true
+}
+
+func appendUsage(dst []byte, u translator.Usage) []byte {
+	dst = append(dst, `{"prompt_tokens":`...)
+	dst = translator.AppendInt(dst, u.PromptTokens)
+	dst = append(dst, `,"completion_tokens":`...)
+	dst = translator.AppendInt(dst, u.CompletionTokens)
+	dst = append(dst, `,"total_tokens":`...)
+	dst = translator.AppendInt(dst, u.TotalTokens)
+	return append(dst, '}')
+}
+
+// ResponseStream implements translator.Translator: Spark's SSE stream in, OpenAI chunks
+// out, ending with a usage chunk and `data: [DONE]`. A non-zero code ends the stream
+// with an error chunk; a stream that ends before Spark's [DONE] ends with the
+// stream-cut error. An event the stream ends inside is discarded.
+func (t *Chat) ResponseStream(dst, chunk []byte, end bool) ([]byte, error) {
+	st := &t.st
+	if !st.done {
+		t.rd.Feed(chunk)
+		for !st.done {
+			ev, ok := t.rd.Next()
+			if !ok {
+				break
+			}
+			dst = t.event(dst, ev.Data)
+		}
+	}
+	if end && !st.done {
+		dst = appendError(dst, translator.StreamCutMessage, "server_error", "stream_cut")
+		st.done = true
+	}
+	return dst, nil
+}
+
+func appendError(dst []byte, msg, typ, code string) []byte {
+	dst = append(dst, "data: "...)
+	dst = translator.AppendOpenAIError(dst, msg, typ, code)
+	return append(dst, "\n\ndata: [DONE]\n\n"...)
+}
+
+func (t *Chat) chunkHead(dst []byte) []byte {
+	dst = append(dst, "data: "...)
+	return t.head(dst, t.st.id, "chat.completion.chunk", t.st.created)
+}
+
+// event converts one SSE event's data.
+func (t *Chat) event(dst, data []byte) []byte {
+	st := &t.st
+	s := strings.TrimSpace(translator.View(data))
+	if s == "" {
+		return dst
+	}
+	if s == "[DONE]" {
+		if !st.finished {
+			dst = t.chunkHead(dst)
+			reason := "stop"
+			if st.calls > 0 {
+				reason = "tool_calls"
+			}
+			dst = append(dst, `,"choices":[{"index":0,"delta":{},"finish_reason":"`...)
+			dst = append(dst, reason...)
+			dst = append(dst, "\"}]}\n\n"...)
+		}
+		if st.usage {
+			dst = t.chunkHead(dst)
+			dst = append(dst, `,"choices":[],"usage":`...)
+			dst = appendUsage(dst, t.usage)
+			dst = append(dst, "}\n\n"...)
+		}
+		st.done = true
+		return append(dst, "data: [DONE]\n\n"...)
+	}
+	if !gjson.Valid(s) {
+		st.done = true
+		return appendError(dst, "upstream stream event is not valid JSON", "server_error", "bad_upstream_response")
+	}
+	root := gjson.Parse(s)
+	if code := root.Get("code").Int(); code != 0 {
+		st.done = true
+		_, b := codeError(code, root.Get("message").String())
+		_, typ, name := statusOf(code)
+		return appendError(dst, gjson.GetBytes(b, "error.message").Str, typ, name)
+	}
+	if e := root.Get("error"); e.IsObject() {
+		st.done = true
+		return appendError(dst, e.Get("message").String(), "server_error", "upstream_error")
+	}
+	if st.id == "" {
+		if st.id = strings.Clone(root.Get("sid").String()); st.id == "" {
+			st.id = strings.Clone(root.Get("id").String())
+		}
+		if st.created = root.Get("created").Int(); st.created == 0 {
+			st.created = t.Now()
+		}
+	}
+	if t.readUsage(root.Get("usage")) {
+		st.usage = true
+	}
+	root.Get("choices").ForEach(func(_, c gjson.Result) bool {
+		d := c.Get("delta")
+		content := d.Get("content").String()
+		reason := c.Get("finish_reason").String()
+		var calls []byte
+		n := 0
+		calls, n = appendCalls(nil, d, st.calls, true)
+		if content == "" && n == 0 && reason == "" && st.role {
+			return true
+		}
+		dst = t.chunkHead(dst)
+		dst = append(dst, `,"choices":[{"index":`...)
+		dst = translator.AppendInt(dst, c.Get("index").Int())
+		dst = append(dst, `,"delta":{`...)
+		sep := false
+		if !st.role {
+			dst = append(dst, `"role":"assistant"`...)
+			st.role, sep = true, true
+		}
+		if content != "" || n == 0 {
+			if sep {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `"content":`...)
+			dst = translator.AppendString(dst, content)
+			sep = true
+		}
+		if n > 0 {
+			if !sep {
+				calls = calls[1:] // the leading comma
+			}
+			dst = append(dst, calls...)
+			st.calls += n
+		}
+		dst = append(dst, `},"finish_reason":`...)
+		if reason != "" {
+			dst = translator.AppendString(dst, finishReason(reason, st.calls > 0))
+			st.finished = true
+		} else {
+			dst = append(dst, "null"...)
+		}
+		dst = append(dst, "}]}\n\n"...)
+		return true
+	})
+	return dst
+}
+
+// Usage implements translator.Translator.
+func (t *Chat) Usage() translator.Usage { return t.usage }
