@@ -381,6 +381,9 @@ func (r *Request) ConvertResponseBody(body []byte) (out []byte, status int) {
 		return (&Error{Status: r.status, Message: e.Message, Code: "upstream_error"}).Body(r.Protocol), 0
 	}
 	out, err := r.translator.ResponseBody(r.status, body)
+	if se := (*translator.StatusError)(nil); errors.As(err, &se) {
+		return (&Error{Status: se.Status, Message: se.Message, Code: se.Code}).Body(r.Protocol), se.Status
+	}
 	if err != nil {
 		return r.badAnswer("cannot convert upstream answer: " + err.Error())
 	}
