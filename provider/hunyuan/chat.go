@@ -83,7 +83,7 @@ var (
 // chatRequest holds the top-level fields of an OpenAI chat request, read in one pass.
 type chatRequest struct {
 	model, messages, temperature, topP, stop, tools, toolChoice, stream, seed gjson.Result
-	native                                                                     []nativeField
+	native                                                                    []nativeField
 }
 
 // nativeField is a top-level member named like Hunyuan's own fields (upper-case first
