@@ -147,49 +147,35 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 		return nil, errors.New("messages: must be a list")
 	}
 
-	dst := make([]byte, 0, len(body)+128)
-	dst = append(dst, '{')
-	n := 0
-	field := func(name string) bool {
-		if f.hasNative(name) {
-			return false
-		}
-		if n > 0 {
-			dst = append(dst, ',')
-		}
-		n++
-		dst = append(dst, '"')
-		dst = append(dst, name...)
-		dst = append(dst, `":`...)
-		return true
+	w := &bodyWriter{dst: make([]byte, 0, len(body)+128), f: &f}
+	w.dst = append(w.dst, '{')
+	if f.model.Type == gjson.String && w.field("Model") {
+		w.dst = append(w.dst, f.model.Raw...)
 	}
-	if f.model.Type == gjson.String && field("Model") {
-		dst = append(dst, f.model.Raw...)
-	}
-	if f.messages.IsArray() && field("Messages") {
+	if f.messages.IsArray() && w.field("Messages") {
 		var err error
-		if dst, err = appendMessages(dst, f.messages); err != nil {
+		if w.dst, err = appendMessages(w.dst, f.messages); err != nil {
 			return nil, err
 		}
 	}
-	if f.stream.Exists() && f.stream.Type != gjson.Null && field("Stream") {
-		dst = strconv.AppendBool(dst, t.stream)
+	if f.stream.Exists() && f.stream.Type != gjson.Null && w.field("Stream") {
+		w.dst = strconv.AppendBool(w.dst, t.stream)
 	}
-	if f.temperature.Type == gjson.Number && field("Temperature") {
-		dst = append(dst, f.temperature.Raw...)
+	if f.temperature.Type == gjson.Number && w.field("Temperature") {
+		w.dst = append(w.dst, f.temperature.Raw...)
 	}
-	if f.topP.Type == gjson.Number && field("TopP") {
-		dst = append(dst, f.topP.Raw...)
+	if f.topP.Type == gjson.Number && w.field("TopP") {
+		w.dst = append(w.dst, f.topP.Raw...)
 	}
-	if f.seed.Type == gjson.Number && field("Seed") {
-		dst = append(dst, f.seed.Raw...)
+	if f.seed.Type == gjson.Number && w.field("Seed") {
+		w.dst = append(w.dst, f.seed.Raw...)
 	}
 	switch {
 	case f.stop.Type == gjson.String && f.stop.Str != "":
-		if field("Stop") {
-			dst = append(dst, '[')
-			dst = append(dst, f.stop.Raw...)
-			dst = append(dst, ']')
+		if w.field("Stop") {
+			w.dst = append(w.dst, '[')
+			w.dst = append(w.dst, f.stop.Raw...)
+			w.dst = append(w.dst, ']')
 		}
 	case f.stop.IsArray() && len(f.stop.Array()) > 0:
 		for _, s := range f.stop.Array() {
@@ -197,48 +183,71 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 				return nil, errors.New("stop: must be a string or a list of strings")
 			}
 		}
-		if field("Stop") {
-			dst = append(dst, f.stop.Raw...)
+		if w.field("Stop") {
+			w.dst = append(w.dst, f.stop.Raw...)
 		}
 	}
-	var err error
-	if dst, err = t.appendTools(dst, &f, field); err != nil {
+	if err := w.tools(); err != nil {
 		return nil, err
 	}
 	for _, nf := range f.native {
-		if n > 0 {
-			dst = append(dst, ',')
+		if w.n > 0 {
+			w.dst = append(w.dst, ',')
 		}
-		n++
-		dst = translator.AppendString(dst, nf.key)
-		dst = append(dst, ':')
-		dst = append(dst, nf.raw...)
+		w.n++
+		w.dst = translator.AppendString(w.dst, nf.key)
+		w.dst = append(w.dst, ':')
+		w.dst = append(w.dst, nf.raw...)
 	}
-	dst = append(dst, '}')
-	t.body = dst
-	return dst, nil
+	w.dst = append(w.dst, '}')
+	t.body = w.dst
+	return w.dst, nil
+}
+
+// bodyWriter writes the members of the Hunyuan body.
+type bodyWriter struct {
+	dst []byte
+	n   int // members written
+	f   *chatRequest
+}
+
+// field starts member name, unless the client sent Hunyuan's own field of that name
+// (then false: the client's passes through instead).
+func (w *bodyWriter) field(name string) bool {
+	if w.f.hasNative(name) {
+		return false
+	}
+	if w.n > 0 {
+		w.dst = append(w.dst, ',')
+	}
+	w.n++
+	w.dst = append(w.dst, '"')
+	w.dst = append(w.dst, name...)
+	w.dst = append(w.dst, `":`...)
+	return true
 }
 
 // appendTools writes Tools, ToolChoice and CustomTool.
-func (t *Chat) appendTools(dst []byte, f *chatRequest, field func(string) bool) ([]byte, error) {
+func (w *bodyWriter) tools() error {
+	f := w.f
 	tools := f.tools.Array()
 	for i, tool := range tools {
 		if tt := tool.Get("type").Str; tt != "" && tt != "function" {
-			return nil, errors.New("tools[" + itoa(i) + "]: type " + tool.Get("type").Raw + " is not supported by Hunyuan; only function tools are")
+			return errors.New("tools[" + itoa(i) + "]: type " + tool.Get("type").Raw + " is not supported by Hunyuan; only function tools are")
 		}
 		if n := tool.Get("function.name"); n.Type != gjson.String || n.Str == "" {
-			return nil, errors.New("tools[" + itoa(i) + "].function.name: required")
+			return errors.New("tools[" + itoa(i) + "].function.name: required")
 		}
 	}
-	if len(tools) > 0 && field("Tools") {
-		dst = append(dst, '[')
+	if len(tools) > 0 && w.field("Tools") {
+		w.dst = append(w.dst, '[')
 		for i, tool := range tools {
 			if i > 0 {
-				dst = append(dst, ',')
+				w.dst = append(w.dst, ',')
 			}
-			dst = appendTool(dst, tool.Get("function"))
+			w.dst = appendTool(w.dst, tool.Get("function"))
 		}
-		dst = append(dst, ']')
+		w.dst = append(w.dst, ']')
 	}
 	choice := f.toolChoice
 	var custom gjson.Result
@@ -250,16 +259,16 @@ func (t *Chat) appendTools(dst []byte, f *chatRequest, field func(string) bool) 
 			mode = choice.Str
 		case "required":
 			if len(tools) != 1 {
-				return nil, errors.New(`tool_choice: "required" is supported by Hunyuan only with a single tool (it forces one named tool)`)
+				return errors.New(`tool_choice: "required" is supported by Hunyuan only with a single tool (it forces one named tool)`)
 			}
 			mode, custom = "custom", tools[0].Get("function")
 		default:
-			return nil, errors.New("tool_choice: " + choice.Raw + " is not one of none, auto, required")
+			return errors.New("tool_choice: " + choice.Raw + " is not one of none, auto, required")
 		}
 	case choice.IsObject():
 		name := choice.Get("function.name")
 		if name.Type != gjson.String || name.Str == "" {
-			return nil, errors.New("tool_choice.function.name: required")
+			return errors.New("tool_choice.function.name: required")
 		}
 		for _, tool := range tools {
 			if tool.Get("function.name").Str == name.Str {
@@ -267,19 +276,19 @@ func (t *Chat) appendTools(dst []byte, f *chatRequest, field func(string) bool) 
 			}
 		}
 		if !custom.Exists() {
-			return nil, errors.New("tool_choice.function.name: " + name.Raw + " names no tool in tools")
+			return errors.New("tool_choice.function.name: " + name.Raw + " names no tool in tools")
 		}
 		mode = "custom"
 	}
-	if mode != "" && field("ToolChoice") {
-		dst = append(dst, '"')
-		dst = append(dst, mode...)
-		dst = append(dst, '"')
+	if mode != "" && w.field("ToolChoice") {
+		w.dst = append(w.dst, '"')
+		w.dst = append(w.dst, mode...)
+		w.dst = append(w.dst, '"')
 	}
-	if custom.Exists() && field("CustomTool") {
-		dst = appendTool(dst, custom)
+	if custom.Exists() && w.field("CustomTool") {
+		w.dst = appendTool(w.dst, custom)
 	}
-	return dst, nil
+	return nil
 }
 
 // appendTool writes {"Type":"function","Function":{"Name","Description","Parameters"}}
