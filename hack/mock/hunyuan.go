@@ -227,7 +227,11 @@ func (x *exchange) hunyuanAuth() (code, msg string) {
 	canonical := "POST\n/\n\n" + ch.String() + "\n" + signed + "\n" + sum(x.body)
 	scope := date + "/hunyuan/tc3_request"
 	sts := "TC3-HMAC-SHA256\n" + strconv.FormatInt(ts, 10) + "\n" + scope + "\n" + sum([]byte(canonical))
-	mac := func(key []byte, msg string) []byte { h := hmac.New(sha256.New, key); h.Write([]byte(msg)); return h.Sum(nil) }
+	mac := func(key []byte, msg string) []byte {
+		h := hmac.New(sha256.New, key)
+		h.Write([]byte(msg))
+		return h.Sum(nil)
+	}
 	k := mac(mac(mac([]byte("TC3"+HunyuanSecretKey), date), "hunyuan"), "tc3_request")
 	if want := hex.EncodeToString(mac(k, sts)); !hmac.Equal([]byte(want), []byte(sig)) {
 		return "AuthFailure.SignatureFailure", "The provided credentials could not be validated. Please check your signature is correct."
