@@ -73,6 +73,8 @@ type Config struct {
 	VLLMServerHost       string
 	VLLMCustomURL        string
 	DoubaoDomain         string
+	HunyuanAuthID        string // `hunyuanAuthId`: Tencent Cloud SecretId
+	HunyuanAuthKey       string // `hunyuanAuthKey`: Tencent Cloud SecretKey; never logged
 
 	spec *Spec
 }
@@ -217,6 +219,7 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 	c.VLLMServerHost = v.Get("vllmServerHost").String()
 	c.VLLMCustomURL = v.Get("vllmCustomUrl").String()
 	c.DoubaoDomain = v.Get("doubaoDomain").String()
+	c.HunyuanAuthID, c.HunyuanAuthKey = v.Get("hunyuanAuthId").String(), v.Get("hunyuanAuthKey").String()
 	if c.Context != nil && (c.MoonshotFileID != "" || len(c.QwenFileIDs) > 0) {
 		return nil, fmt.Errorf("%s.context: cannot be used together with moonshotFileId or qwenFileIds", field)
 	}

@@ -383,8 +383,11 @@ func (r *Request) ConvertResponseBody(body []byte) (out []byte, status int) {
 		return (&Error{Status: r.status, Message: e.Message, Code: "upstream_error"}).Body(r.Protocol), 0
 	}
 	out, err := r.translator.ResponseBody(r.status, body)
-	if se, ok := err.(*translator.StatusError); ok {
-		return se.Body, se.Status // an error the upstream's status did not tell
+	if se := (*translator.StatusError)(nil); errors.As(err, &se) {
+		if r.Protocol == ProtocolOpenAI {
+			return se.OpenAI(), se.Status
+		}
+		return (&Error{Status: se.Status, Message: se.Message, Code: se.Code}).Body(r.Protocol), se.Status
 	}
 	if err != nil {
 		return r.badAnswer("cannot convert upstream answer: " + err.Error())

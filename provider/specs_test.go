@@ -88,6 +88,7 @@ func TestOpenAICompatibleProviders(t *testing.T) {
 		{"vllm", `,"vllmServerHost":"vllm.svc:8000"`, "vllm.svc:8000", "/v1/chat/completions", "/v1/embeddings", "authorization", "Bearer sk-1"},
 		{"vllm", `,"vllmCustomUrl":"http://vllm.svc:8000/serve/v1"`, "vllm.svc:8000", "/serve/v1/chat/completions", "/serve/v1/embeddings", "authorization", "Bearer sk-1"},
 		{"generic", `,"genericHost":"llm.internal:9000"`, "llm.internal:9000", "/v1/chat/completions", "/v1/embeddings", "authorization", "Bearer sk-1"},
+		{"hunyuan", ``, "api.hunyuan.cloud.tencent.com", "/v1/chat/completions", "/v1/embeddings", "authorization", "Bearer sk-1"}, // no hunyuanAuthId: OpenAI-compatible
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ+tt.extra, func(t *testing.T) {
@@ -130,7 +131,7 @@ func TestEveryRegisteredTypeIsTested(t *testing.T) {
 		"zhipuai": true, "deepseek": true, "groq": true, "grok": true, "baidu": true, "ai360": true, "github": true,
 		"mistral": true, "stepfun": true, "together-ai": true, "fireworks": true, "openrouter": true, "longcat": true,
 		"doubao": true, "ollama": true, "cloudflare": true, "vllm": true, "generic": true, "cohere": true,
-		"claude": true, "qwen": true, "gemini": true, "deepl": true, "spark": true, "minimax": true}
+		"claude": true, "qwen": true, "gemini": true, "deepl": true, "spark": true, "minimax": true, "hunyuan": true}
 	var missing []string
 	for _, typ := range Types() {
 		if !tested[typ] {

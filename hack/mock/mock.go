@@ -9,7 +9,8 @@
 //     .../multimodal-generation/generation (image models — a name containing "image" or
 //     starting with "wan" — get an image answer: content [{"image": url}], usage width,
 //     height, image_count), text-embedding and text-rerank;
-//   - Gemini: /v1beta/models/{model}:generateContent and :streamGenerateContent.
+//   - Gemini: /v1beta/models/{model}:generateContent and :streamGenerateContent;
+//   - Tencent Hunyuan ChatCompletions: POST / with X-TC-Action, TC3-signed (hunyuan.go).
 //
 // Credentials: Authorization: Bearer (OpenAI, DashScope; Azure's api-key too), x-api-key
 // or Bearer on /v1/messages (Anthropic, and vendors' Anthropic-compatible routes),
@@ -249,6 +250,7 @@ const (
 	protoAnthropic
 	protoDashScope
 	protoGemini
+	protoHunyuan // Tencent Cloud API 3.0: POST / with X-TC-Action (hunyuan.go)
 )
 
 // exchange is one request being answered.
@@ -313,6 +315,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var serve func()
 	get := false // the endpoint answers any method, without a body
 	switch {
+	case r.Header.Get("X-TC-Action") != "":
+		x.proto, serve, get = protoHunyuan, x.hunyuan, true // checks method, auth and body itself
 	case p == "/api/v1/services/aigc/text-generation/generation":
 		x.proto, serve = protoDashScope, func() { x.dashscopeGeneration(false) }
 	case p == "/api/v1/services/aigc/multimodal-generation/generation":
@@ -428,6 +432,8 @@ func (x *exchange) authorized() bool {
 		return bearer(r) != ""
 	case protoDeepL:
 		return deeplAuthorized(r)
+	case protoHunyuan:
+		return true // the TC3 signature is checked by hunyuan()
 	case protoGemini:
 		return strings.TrimSpace(r.Header.Get("x-goog-api-key")) != "" ||
 			r.URL.Query().Get("key") != "" || bearer(r) != ""
@@ -477,6 +483,9 @@ func (x *exchange) errorBody(status int, msg string) []byte {
 			"code":       dashscopeErrorCode(status),
 			"message":    msg,
 		})
+	case protoHunyuan:
+		b = mustJSON(map[string]any{"Response": map[string]any{"Error": map[string]any{
+			"Code": hunyuanErrorCode(status), "Message": msg}, "RequestId": "mock-" + x.id}})
 	case protoGemini:
 		b = mustJSON(map[string]any{"error": map[string]any{
 			"code": status, "message": msg, "status": geminiErrorStatus(status),

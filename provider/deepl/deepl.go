@@ -223,7 +223,7 @@ func errorAnswer(status int, body []byte) error {
 	if code == "" {
 		code = "deepl_" + itoa(status)
 	}
-	return &translator.StatusError{Status: out, Body: translator.AppendOpenAIError(nil, e.Message, typ, code)}
+	return &translator.StatusError{Status: out, Message: e.Message, Type: typ, Code: code}
 }
 
 func itoa(n int) string { return string(translator.AppendInt(nil, int64(n))) }

@@ -157,7 +157,7 @@ func baseRespError(code int64, msg string) error {
 	if msg != "" {
 		m += ": " + msg
 	}
-	return &translator.StatusError{Status: status, Body: translator.AppendOpenAIError(nil, m, typ, name)}
+	return &translator.StatusError{Status: status, Message: m, Type: typ, Code: name}
 }
 
 func (t *Chat) readUsage(u gjson.Result) bool {
@@ -231,8 +231,7 @@ func (t *Chat) inbandError(dst []byte, root gjson.Result) ([]byte, bool) {
 	}
 	t.st.done = true
 	se := baseRespError(code, root.Get("base_resp.status_msg").String()).(*translator.StatusError)
-	e := gjson.GetBytes(se.Body, "error")
-	return appendError(dst, e.Get("message").Str, e.Get("type").Str, e.Get("code").Str), true
+	return appendError(dst, se.Message, se.Type, se.Code), true
 }
 
 // v2Event passes one event of a v2 stream on.

@@ -113,13 +113,13 @@ func statusOf(code int64) (status int, typ, name string) {
 }
 
 // codeError is the OpenAI error for a Spark answer with a non-zero code.
-func codeError(code int64, msg string) (int, []byte) {
+func codeError(code int64, msg string) *translator.StatusError {
 	status, typ, name := statusOf(code)
 	if msg == "" {
 		msg = "Spark error"
 	}
 	msg = "Spark error " + strconv.FormatInt(code, 10) + ": " + msg
-	return status, translator.AppendOpenAIError(nil, msg, typ, name)
+	return &translator.StatusError{Status: status, Message: msg, Type: typ, Code: name}
 }
 
 // ResponseBody implements translator.Translator.
@@ -133,13 +133,10 @@ func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
 	}
 	root := gjson.ParseBytes(body)
 	if code := root.Get("code").Int(); code != 0 {
-		st, b := codeError(code, root.Get("message").String())
-		return nil, &translator.StatusError{Status: st, Body: b}
+		return nil, codeError(code, root.Get("message").String())
 	}
 	if e := root.Get("error"); e.IsObject() {
-		st := 500
-		b := translator.AppendOpenAIError(nil, e.Get("message").String(), translator.ErrorType(st), e.Get("code").String())
-		return nil, &translator.StatusError{Status: st, Body: b}
+		return nil, &translator.StatusError{Status: 500, Message: e.Get("message").String(), Code: e.Get("code").String()}
 	}
 	t.readUsage(root.Get("usage"))
 	out := make([]byte, 0, len(body)+128)
@@ -354,7 +351,7 @@ func (t *Chat) event(dst, data []byte) []byte {
 	root := gjson.Parse(s)
 	if code := root.Get("code").Int(); code != 0 {
 		st.done = true
-		_, b := codeError(code, root.Get("message").String())
+		b := codeError(code, root.Get("message").String()).OpenAI()
 		_, typ, name := statusOf(code)
 		return appendError(dst, gjson.GetBytes(b, "error.message").Str, typ, name)
 	}

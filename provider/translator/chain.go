@@ -25,14 +25,8 @@ func (c *chain) RequestBody(body []byte) ([]byte, error) {
 
 func (c *chain) ResponseBody(status int, body []byte) ([]byte, error) {
 	b, err := c.inner.ResponseBody(status, body)
-	if se, ok := err.(*StatusError); ok { // an in-band error: outer converts it too
-		out, oerr := c.outer.ResponseBody(se.Status, se.Body)
-		if oerr != nil {
-			return nil, oerr
-		}
-		return nil, &StatusError{Status: se.Status, Body: out}
-	}
-	if err != nil {
+	if err != nil { // a StatusError is rendered in the client's protocol by the request
+
 		return nil, err
 	}
 	return c.outer.ResponseBody(status, b)

@@ -90,7 +90,7 @@ func Run(t *testing.T, dir string, newT func() translator.Translator) {
 				out, err := prepared().ResponseBody(status, input)
 				var se *translator.StatusError
 				if errors.As(err, &se) {
-					got = append([]byte(itoa(se.Status)+"\n"), Indent(t, se.Body)...)
+					got = append([]byte(itoa(se.Status)+"\n"), Indent(t, se.OpenAI())...)
 				} else if err != nil {
 					t.Fatalf("ResponseBody: %v", err)
 				} else if isErr {

@@ -1,0 +1,8 @@
+// Package sign holds request signing for providers that authenticate by signature
+// instead of a bearer token: Tencent Cloud API 3.0 (TC3-HMAC-SHA256) so far.
+//
+// Everything here is a pure function of its inputs (keys, the request's parts, a
+// timestamp the caller reads), checked against the vendors' published worked examples,
+// and uses only the standard library's crypto (crypto/hmac, crypto/sha256), so it
+// costs the wasm binary little.
+package sign
