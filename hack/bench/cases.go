@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ai-proxy/ai-proxy/hack/mock"
+
 	"github.com/tidwall/gjson"
 )
 
@@ -75,6 +77,12 @@ const (
 	// benchmark never triggers: the cost of being ready to fall back.
 	configFallback = `{"providers":[{"id":"openai","type":"openai","apiTokens":["sk-bench-openai"]},{"id":"claude","type":"claude","apiTokens":["sk-bench-anthropic"]}],` +
 		`"routing":{"mode":"single","target":{"provider":"openai"},"fallback":[{"provider":"claude","cluster":"outbound|443||api.anthropic.com"}]}}`
+	// The converters of the configuration reference's other native protocols.
+	configGemini  = `{"provider":{"type":"gemini","apiTokens":["sk-bench-gemini"]}}`
+	configMinimax = `{"provider":{"type":"minimax","apiTokens":["sk-bench-minimax"],"minimaxGroupId":"g1"}}`
+	configSpark   = `{"provider":{"type":"spark","apiTokens":["key:secret"]}}`
+	configDeepL   = `{"provider":{"type":"deepl","apiTokens":["sk-bench-deepl"],"targetLang":"ZH"}}`
+	configHunyuan = `{"provider":{"type":"hunyuan","apiTokens":[""],"hunyuanAuthId":"` + mock.HunyuanSecretID + `","hunyuanAuthKey":"` + mock.HunyuanSecretKey + `"}}`
 	// configNoop is what the floor plugin gets; it reads no configuration.
 	configNoop = `{}`
 )
@@ -171,6 +179,16 @@ func allCases() []*benchCase {
 		func(s bool) []byte { return openaiChatBody("claude-sonnet-4-5", 1<<10, s) }, "/v1/messages", modes...)
 	add("claude chat monitored", groupConverted, configClaudeMonitored, "/v1/chat/completions", clientOpenAI,
 		func(s bool) []byte { return openaiChatBody("claude-sonnet-4-5", 1<<10, s) }, "/v1/messages", modes...)
+	add("gemini chat", groupConverted, configGemini, "/v1/chat/completions", clientOpenAI,
+		func(s bool) []byte { return openaiChatBody("gemini-2.5-flash", 1<<10, s) }, "", modes...)
+	add("minimax pro chat", groupConverted, configMinimax, "/v1/chat/completions", clientOpenAI,
+		func(s bool) []byte { return openaiChatBody("abab6.5-chat", 1<<10, s) }, "", modes...)
+	add("spark chat", groupConverted, configSpark, "/v1/chat/completions", clientOpenAI,
+		func(s bool) []byte { return openaiChatBody("generalv3.5", 1<<10, s) }, "", modes...)
+	add("hunyuan chat", groupConverted, configHunyuan, "/v1/chat/completions", clientOpenAI,
+		func(s bool) []byte { return openaiChatBody("hunyuan-lite", 1<<10, s) }, "", modes...)
+	add("deepl translate", groupConverted, configDeepL, "/v1/chat/completions", clientOpenAI,
+		func(s bool) []byte { return openaiChatBody("Free", 1<<10, s) }, "", deliverJSON)
 	add("anthropic→openai", groupConverted, configOpenAI, "/v1/messages", clientAnthropic,
 		func(s bool) []byte { return anthropicBody("gpt-4o-mini", 1<<10, s) }, "/v1/chat/completions", modes...)
 	add("responses→chat-only", groupConverted, configDeepSeek, "/v1/responses", clientResponses,
