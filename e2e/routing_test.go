@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -305,4 +306,80 @@ func TestRoutingSingleWithoutServedByHeader(t *testing.T) {
 		_, err := client.Models.List(context.Background())
 		require.NoError(t, err)
 	})
+}
+
+// TestRoutingByLLMClassifier: with a classifier configured, the intent comes from its
+// answer (a callout to its cluster); when it fails, the built-in classifier decides.
+func TestRoutingByLLMClassifier(t *testing.T) {
+	if wasmErr != nil {
+		t.Skipf("no compiled plugin (%v)", wasmErr)
+	}
+	var verdict atomic.Value // what the judge answers; "" fails
+	verdict.Store("math")
+	var asked atomic.Int64
+	judge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		v := verdict.Load().(string)
+		if v == "" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"c","object":"chat.completion","model":"judge","choices":[{"index":0,"message":{"role":"assistant","content":%q},"finish_reason":"stop"}]}`, v+".")
+	}))
+	defer judge.Close()
+	ups := map[string]*upstream{}
+	var routes []gw.Route
+	for _, id := range []string{"coder", "qwen", "fast"} {
+		u := &upstream{mock: mock.NewHandler()}
+		u.srv = httptest.NewServer(u)
+		defer u.srv.Close()
+		ups[id] = u
+		routes = append(routes, gw.Route{Header: route.ProviderHeader, Value: id, Upstream: u.srv.URL})
+	}
+	plugin := map[string]any{
+		"providers": []any{provider("coder", "openai"), provider("qwen", "deepseek"), provider("fast", "moonshot"), provider("judge", "openai")},
+		"routing": map[string]any{"mode": "intent",
+			"intents": map[string]any{
+				"code": map[string]any{"provider": "coder"},
+				"math": map[string]any{"provider": "qwen", "model": "qwen-math-plus"},
+			},
+			"default":    map[string]any{"provider": "fast"},
+			"classifier": map[string]any{"provider": "judge", "model": "judge-1", "cluster": "judge-cluster", "timeout": 2000}},
+	}
+	g, err := gw.New(context.Background(), &gw.Config{Listen: "127.0.0.1:0", VMs: 2, Plugin: plugin, Routes: routes,
+		Clusters: map[string]string{"judge-cluster": judge.URL}}, wasm, gw.Options{Log: testLog{}, CacheDir: cacheDir})
+	require.NoError(t, err)
+	require.NoError(t, g.Start())
+	defer g.Close()
+	client := openai.NewClient(option.WithBaseURL(g.URL()+"/v1/"), option.WithAPIKey(clientKey), option.WithMaxRetries(0))
+	ask := func(prompt string, stream bool) string {
+		var resp *http.Response
+		params := openai.ChatCompletionNewParams{Model: "auto", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(prompt)}}
+		if stream {
+			s := client.Chat.Completions.NewStreaming(context.Background(), params, option.WithResponseInto(&resp))
+			for s.Next() {
+			}
+			require.NoError(t, s.Err())
+		} else {
+			_, err := client.Chat.Completions.New(context.Background(), params, option.WithResponseInto(&resp))
+			require.NoError(t, err)
+		}
+		return resp.Header.Get(route.ServedByProviderHeader)
+	}
+	// The judge says math, whatever the built-in classifier would say.
+	require.Equal(t, "qwen", ask("Write a Python function that parses a CSV file.", false))
+	require.Equal(t, "qwen", ask("Write a Python function that parses a CSV file.", true))
+	require.Equal(t, int64(2), asked.Load())
+	// A forced intent skips the judge.
+	var resp *http.Response
+	_, err = client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "auto",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}},
+		option.WithHeader(route.DefaultIntentHeader, "code"), option.WithResponseInto(&resp))
+	require.NoError(t, err)
+	require.Equal(t, "coder", resp.Header.Get(route.ServedByProviderHeader))
+	require.Equal(t, int64(2), asked.Load())
+	// The judge fails: the built-in classifier decides.
+	verdict.Store("")
+	require.Equal(t, "coder", ask("Write a Python function that parses a CSV file and returns the rows as dicts, with error handling.", false))
 }

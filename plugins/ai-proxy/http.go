@@ -21,8 +21,10 @@ type httpContext struct {
 	path   string // the client's :path
 
 	// routing: the provider is chosen per request, once the body is read
-	routed   bool
-	decision route.Decision
+	routed     bool
+	decision   route.Decision
+	intent     route.Intent // the LLM classifier's answer (intent mode with a classifier)
+	classified bool         // the classifier was asked
 	timed    bool      // the request's timings are needed (metrics routing)
 	start    time.Time // when the request left for the upstream
 	ttfb     time.Duration
@@ -103,9 +105,12 @@ func (h *httpContext) prepare(c *provider.Config) bool {
 // route after a filter changes request headers.
 func (h *httpContext) choose(body []byte) types.Action {
 	api, _ := provider.Classify(h.path)
-	in := route.Input{Header: requestHeaders{}.Get, Body: body, Anthropic: api == provider.APIAnthropicMessages}
+	in := route.Input{Header: requestHeaders{}.Get, Body: body, Anthropic: api == provider.APIAnthropicMessages, Intent: h.intent}
 	if len(body) > 0 && body[0] == '{' {
 		in.Model = gjson.GetBytes(body, "model").String()
+	}
+	if !h.classified && h.config.routing.NeedsClassifier(&in) && h.classify(&in, body) {
+		return types.ActionPause // the classifier's answer resumes the choice
 	}
 	h.excludeOpen(&in)
 	h.fb.keepBody(body)
@@ -351,6 +356,45 @@ func (h *httpContext) OnHttpStreamDone() {
 	}
 	ok := h.status < 500 && h.status != 429
 	h.config.routing.Record(sharedStore{}, h.req.Config.ID, h.ttfb, ok, time.Now())
+}
+
+// classify asks the route's LLM classifier for the request's intent, by callout; the
+// answer (or its failure or timeout: then the built-in classifier decides) resumes the
+// choice. false when the callout could not be sent.
+func (h *httpContext) classify(in *route.Input, body []byte) bool {
+	h.classified = true
+	cl, _ := h.config.routing.Classifier()
+	c := h.config.provider(cl.Provider)
+	req, perr := provider.NewRequest(c, "/v1/chat/completions")
+	if perr != nil {
+		return false
+	}
+	hm := newHeaderMap([][2]string{{":method", "POST"}, {":path", "/v1/chat/completions"}, {":authority", c.Host}, {"content-type", "application/json"}})
+	req.RewriteRequestHeaders(hm)
+	q, perr := req.RewriteRequestBody(route.ClassifierRequest(cl.Model, route.ExtractText(body, in.Anthropic)), hm)
+	if perr != nil {
+		return false
+	}
+	hm.Set("content-length", strconv.Itoa(len(q)))
+	_, err := proxywasm.DispatchHttpCall(cl.Cluster, hm.pairs, q, nil, uint32(cl.Timeout.Milliseconds()), func(_, size, _ int) {
+		hs, _ := proxywasm.GetHttpCallResponseHeaders()
+		rh := newHeaderMap(hs)
+		if st, _ := strconv.Atoi(rh.Get(":status")); st == 200 {
+			answer, _ := proxywasm.GetHttpCallResponseBody(0, size)
+			if conv, _ := req.RewriteResponseHeaders(st, rh); conv { // a provider of another protocol
+				answer, _ = req.ConvertResponseBody(answer)
+			}
+			h.intent, _ = route.ParseClassifierAnswer(answer)
+		}
+		if h.choose(body) == types.ActionContinue {
+			_ = proxywasm.ResumeHttpRequest()
+		}
+	})
+	if err != nil {
+		proxywasm.LogWarnf("ai-proxy: intent classifier on cluster %s not asked: %v", cl.Cluster, err)
+		return false
+	}
+	return true
 }
 
 // excludeOpen keeps providers whose circuit is open out of the choice.

@@ -13,7 +13,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		weightCfg,
 		`{"mode":"model","rules":[{"match":"qwen-*","provider":"qwen"},{"match":"gpt-4?","provider":"openai","model":"gpt-4o"}],"default":{"provider":"openai"}}`,
-		`{"mode":"intent","intents":{"code":{"provider":"coder"}},"classifier":{"provider":"q","model":"m","timeout":300},"intentHeader":"x"}`,
+		`{"mode":"intent","intents":{"code":{"provider":"coder"}},"classifier":{"provider":"q","model":"m","cluster":"c","timeout":300},"intentHeader":"x"}`,
 		`{"mode":"metrics","targets":[{"provider":"a"}]}`,
 		`{"mode":"single","target":{"provider":"a"},"servedByHeader":false}`,
 		`{"mode":"weight","targets":[{"provider":"a","weight":1e400}]}`,

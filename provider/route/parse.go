@@ -307,7 +307,7 @@ func (s *Service) parseIntents(p *parser, v gjson.Result, field string) error {
 }
 
 func (p *parser) classifier(v gjson.Result, field string) (*Classifier, error) {
-	if err := object(v, field, "provider", "model", "timeout"); err != nil {
+	if err := object(v, field, "provider", "model", "timeout", "cluster"); err != nil {
 		return nil, err
 	}
 	t, err := p.targetFields(v, field)
@@ -317,7 +317,11 @@ func (p *parser) classifier(v gjson.Result, field string) (*Classifier, error) {
 	if t.Model == "" {
 		return nil, fmt.Errorf("%s.model: required (the model that classifies)", field)
 	}
-	c := &Classifier{Provider: t.Provider, Model: t.Model, Timeout: DefaultClassifierTimeout}
+	cl := v.Get("cluster")
+	if cl.Type != gjson.String || cl.Str == "" {
+		return nil, fmt.Errorf("%s.cluster: required: the gateway cluster that reaches provider %q (the classifier is asked by callout)", field, t.Provider)
+	}
+	c := &Classifier{Provider: t.Provider, Model: t.Model, Cluster: cl.Str, Timeout: DefaultClassifierTimeout}
 	if tv := v.Get("timeout"); tv.Exists() {
 		if tv.Type != gjson.Number || strings.ContainsAny(tv.Raw, ".eE") || tv.Int() <= 0 || tv.Int() > 60000 {
 			return nil, fmt.Errorf("%s.timeout: %s is not a whole number of milliseconds from 1 to 60000", field, tv.Raw)

@@ -71,8 +71,9 @@ func TestParseErrors(t *testing.T) {
 		{"classifier type", `{"mode": "intent", "default": {"provider":"q"}, "classifier": true}`, `routing.classifier: must be an object`},
 		{"classifier no model", `{"mode": "intent", "default": {"provider":"q"}, "classifier": {"provider":"q"}}`, `routing.classifier.model: required`},
 		{"classifier provider", `{"mode": "intent", "default": {"provider":"q"}, "classifier": {"provider":"zz","model":"m"}}`, `routing.classifier.provider: no provider with id "zz" in providers`},
-		{"classifier timeout", `{"mode": "intent", "default": {"provider":"q"}, "classifier": {"provider":"q","model":"m","timeout":0}}`, `routing.classifier.timeout: 0 is not`},
-		{"classifier timeout type", `{"mode": "intent", "default": {"provider":"q"}, "classifier": {"provider":"q","model":"m","timeout":"300ms"}}`, `routing.classifier.timeout: "300ms" is not`},
+		{"classifier timeout", `{"mode": "intent", "default": {"provider":"q"}, "classifier": {"provider":"q","model":"m","cluster":"c","timeout":0}}`, `routing.classifier.timeout: 0 is not`},
+		{"classifier cluster", `{"mode": "intent", "default": {"provider":"q"}, "classifier": {"provider":"q","model":"m"}}`, `routing.classifier.cluster: required`},
+		{"classifier timeout type", `{"mode": "intent", "default": {"provider":"q"}, "classifier": {"provider":"q","model":"m","cluster":"c","timeout":"300ms"}}`, `routing.classifier.timeout: "300ms" is not`},
 		{"classifier unknown key", `{"mode": "intent", "default": {"provider":"q"}, "classifier": {"provider":"q","model":"m","timeoutMs":3}}`, `routing.classifier.timeoutMs: unknown field`},
 		{"intent field in model mode", `{"mode": "model", "default": {"provider":"q"}, "intents": {}}`, `routing.intents: not used in mode "model"`},
 	} {
@@ -107,15 +108,15 @@ func TestParseDefaults(t *testing.T) {
 		t.Error("no classifier configured")
 	}
 	s = mustParse(t, `{"mode":"intent","default":{"provider":"q"},"servedByHeader":false,"intentHeader":"X-Task",
-		"classifier":{"provider":"q","model":"qwen-flash"}}`)
+		"classifier":{"provider":"q","model":"qwen-flash","cluster":"outbound|443||dashscope.aliyuncs.com"}}`)
 	if s.ServedByHeader() || s.intentHeader != "x-task" {
 		t.Errorf("servedBy %v header %q", s.ServedByHeader(), s.intentHeader)
 	}
 	c, ok := s.Classifier()
-	if !ok || c != (Classifier{Provider: "q", Model: "qwen-flash", Timeout: DefaultClassifierTimeout}) {
+	if !ok || c != (Classifier{Provider: "q", Model: "qwen-flash", Cluster: "outbound|443||dashscope.aliyuncs.com", Timeout: DefaultClassifierTimeout}) {
 		t.Errorf("classifier %+v", c)
 	}
-	s = mustParse(t, `{"mode":"intent","default":{"provider":"q"},"classifier":{"provider":"q","model":"m","timeout":300}}`)
+	s = mustParse(t, `{"mode":"intent","default":{"provider":"q"},"classifier":{"provider":"q","model":"m","cluster":"c","timeout":300}}`)
 	if c, _ := s.Classifier(); c.Timeout != 300*time.Millisecond {
 		t.Errorf("timeout %v", c.Timeout)
 	}

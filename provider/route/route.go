@@ -138,6 +138,7 @@ type weighted struct {
 type Classifier struct {
 	Provider string
 	Model    string
+	Cluster  string // the gateway cluster that reaches Provider
 	Timeout  time.Duration
 }
 

@@ -195,7 +195,7 @@ func TestChooseIntent(t *testing.T) {
 		"translation":{"provider":"q","model":"qwen-mt-plus"},
 		"complex":{"provider":"ds","model":"deepseek-r1"}},
 		"default":{"provider":"q","model":"qwen-plus"},
-		"classifier":{"provider":"q","model":"qwen-flash"}}`)
+		"classifier":{"provider":"q","model":"qwen-flash","cluster":"outbound|443||dashscope.aliyuncs.com"}}`)
 	body := func(text string) []byte {
 		return []byte(`{"model":"auto","messages":[{"role":"system","content":"You are helpful."},{"role":"user","content":"hi"},{"role":"assistant","content":"Hello"},{"role":"user","content":` + string(appendJSONString(nil, text)) + `}]}`)
 	}
