@@ -146,7 +146,7 @@ func TestMonitoring(t *testing.T) {
 			InputToken, OutputToken, TotalToken int64
 			Status                              int
 			Provider, RoutingMode, ResponseType string
-			RequestBody                         string
+			RequestBody, Protocol               string
 		}
 		var raw map[string]any
 		require.NoError(t, json.Unmarshal([]byte(js), &raw), "ai_log %s", js)
@@ -156,6 +156,7 @@ func TestMonitoring(t *testing.T) {
 		if l.Status == 200 {
 			got.add(l.Model, l.InputToken, l.OutputToken, l.TotalToken)
 			require.Equal(t, "model", l.RoutingMode)
+			require.Contains(t, []string{"openai", "anthropic"}, l.Protocol)
 			require.NotEmpty(t, l.Provider)
 			require.True(t, strings.Contains(l.RequestBody, "Count my tokens please") || strings.Contains(l.RequestBody, "Hello Claude"), "request body %q", l.RequestBody)
 		}

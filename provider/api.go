@@ -63,6 +63,16 @@ const (
 	ProtocolDashScope
 )
 
+var protocolNames = [...]string{"openai", "anthropic", "gemini", "dashscope"}
+
+// String is the protocol's name: openai, anthropic, gemini, dashscope.
+func (p Protocol) String() string {
+	if int(p) < len(protocolNames) {
+		return protocolNames[p]
+	}
+	return "unknown"
+}
+
 // Protocol returns the wire protocol of the API's client side.
 func (a API) Protocol() Protocol {
 	switch a {

@@ -145,3 +145,12 @@ func InBandError(event []byte) bool {
 	}
 	return false
 }
+
+// AnswerID is the id of a passed-through answer (its chat completion, response or
+// message id), "" when the plugin did not read it.
+func (r *Request) AnswerID() string {
+	if r.scanner == nil {
+		return ""
+	}
+	return r.scanner.ID()
+}

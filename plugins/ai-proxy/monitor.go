@@ -99,7 +99,7 @@ func (h *httpContext) monitorRequest(body []byte) {
 		return
 	}
 	r, req := &h.mon.rec, h.req
-	r.API, r.Protocol = string(req.API), string(req.Protocol)
+	r.API, r.Protocol = string(req.API), req.Protocol.String()
 	r.Provider, r.ProviderType = req.Config.ID, req.Config.Type
 	r.RequestModel, r.Stream = req.ClientModel, req.Stream
 	r.Attempts = 1
@@ -143,6 +143,7 @@ func (h *httpContext) finishMonitor(status int) {
 	if h.req != nil {
 		r.Usage = h.req.Usage()
 		r.ResponseModel = r.Usage.Model
+		r.ChatID = h.req.AnswerID()
 		if h.req.Truncated() {
 			r.Cause = telemetry.CauseTruncated
 		}
