@@ -30,11 +30,12 @@ func (f *tokenFaults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tok := r.Header.Get("Authorization")
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	key := tok
 	if bytes.Contains(body, []byte("who are you?")) {
-		tok += " (health check)" // the plugin's health check, counted apart
+		key += " (health check)" // the plugin's health check, counted apart
 	}
 	f.mu.Lock()
-	f.count[tok]++
+	f.count[key]++
 	broken := f.broken[tok]
 	f.mu.Unlock()
 	if broken {
