@@ -216,6 +216,10 @@ func TestConsoleBrowser(t *testing.T) {
 	waitFor("the usage view", `(() => { const r = document.querySelector('#usage-table tr[data-model="gpt-4o-mini"]'); return r && Number(r.cells[1].textContent) >= 2 && Number(r.cells[2].textContent) > 0 })()`)
 	require.Contains(t, eval(`document.getElementById("chart").innerHTML`), "<svg")
 
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join("..", "..", "..", "build", "console.png"), shot, 0o644))
+
 	// 4. Anthropic protocol, after Clear: max_tokens is required, system is top-level.
 	do(chromedp.Click(chromedp.CSS("#clear")))
 	require.Equal(t, "0", eval(`String(`+assistantCount+`)`))
@@ -245,11 +249,6 @@ func TestConsoleBrowser(t *testing.T) {
 	require.Contains(t, failed, "HTTP 429")
 	require.Contains(t, failed, "rate_limit_exceeded")
 	setValue("model", "gpt-4o-mini")
-
-	do(chromedp.Click(chromedp.CSS("#tab-chat")))
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join("..", "..", "..", "build", "console.png"), shot, 0o644))
 
 	// 6. A 390 px wide viewport: nothing overflows horizontally, on any tab.
 	do(chromedp.EmulateViewport(390, 844))
