@@ -261,6 +261,17 @@ func TestConsoleBrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join("..", "..", "..", "build", "console-390.png"), shot, 0o644))
 
+	// 7. Without monitoring in the plugin config the usage view says so.
+	g2, err := New(context.Background(), &Config{
+		Listen: "127.0.0.1:0", Mock: true, VMs: 1,
+		Plugin: map[string]any{"provider": map[string]any{"type": "openai", "apiTokens": []any{"sk-console-test-upstream"}}},
+	}, wasm, Options{Log: io.Discard})
+	require.NoError(t, err)
+	defer g2.Close()
+	require.NoError(t, g2.Start())
+	do(chromedp.Navigate(g2.URL()+ConsolePath), chromedp.WaitVisible(chromedp.CSS("#send")))
+	waitFor("the no-monitoring notice", `document.getElementById("usage-note").textContent.includes("Monitoring is off")`)
+
 	errMu.Lock()
 	defer errMu.Unlock()
 	require.Empty(t, pageErrors, "errors in the page's console")
