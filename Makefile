@@ -37,11 +37,12 @@ $(NOOP_WASM): $(shell find hack/noop -name '*.go' 2>/dev/null) go.mod
 	$(WASM_ENV) $(GO) build -buildmode=c-shared -trimpath -o $@ ./hack/noop
 
 # Every test: native provider tests, plugin tests (Go mode and wasm mode against the
-# compiled plugin), the local gateway's SDK end-to-end tests, short fuzz runs (20,000 inputs per target: a count,
-# not a duration, since time-bounded fuzzing can fail with "context deadline exceeded"
-# on a loaded machine).
+# compiled plugin), the local gateway's SDK end-to-end tests, the debug console in headless
+# Chromium (required here: CONSOLE_BROWSER_TEST=require; plain `go test` skips it without
+# Chromium), short fuzz runs (20,000 inputs per target: a count, not a duration, since
+# time-bounded fuzzing can fail with "context deadline exceeded" on a loaded machine).
 test: build build-noop build-noregexp
-	WASM_FILE_PATH=$(CURDIR)/$(WASM) NOOP_WASM_FILE_PATH=$(CURDIR)/$(NOOP_WASM) SMALL_WASM_FILE_PATH=$(CURDIR)/$(SMALL_WASM) $(GO) test -count=1 ./...
+	CONSOLE_BROWSER_TEST=require WASM_FILE_PATH=$(CURDIR)/$(WASM) NOOP_WASM_FILE_PATH=$(CURDIR)/$(NOOP_WASM) SMALL_WASM_FILE_PATH=$(CURDIR)/$(SMALL_WASM) $(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags noregexp -run 'TestNoRegexp' ./provider/
 	$(MAKE) fuzz FUZZTIME=20000x
 

@@ -16,10 +16,14 @@ import (
 // ServeHTTP runs one request through the plugin: request headers and body through a VM
 // (honouring StopIteration, buffering and local replies), the request the plugin let
 // through to its upstream, and the upstream's answer back through the plugin to the
-// client as it arrives. GET /metrics is answered by the gateway itself.
+// client as it arrives. GET /metrics and the debug console (ConsolePath) are answered by
+// the gateway itself.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/metrics" && r.Method == http.MethodGet {
 		g.serveMetrics(w)
+		return
+	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && g.serveConsole(w, r) {
 		return
 	}
 	start := time.Now()
@@ -302,8 +306,8 @@ func (g *Gateway) serveMetrics(w http.ResponseWriter) {
 	writePrometheus(w, g.host.Metrics())
 }
 
-// PrintUsage writes what to try next: curl lines for chat and streaming chat, and
-// openai-go and Python SDK snippets.
+// PrintUsage writes what to try next: the metrics and debug console URLs, curl lines for
+// chat and streaming chat, and openai-go and Python SDK snippets.
 func (g *Gateway) PrintUsage(w io.Writer) {
 	u := g.URL()
 	model := g.cfg.ExampleModel
@@ -313,6 +317,7 @@ func (g *Gateway) PrintUsage(w io.Writer) {
 	}
 	fmt.Fprintf(w, `ai-proxy local gateway on %[1]s (%[3]d VMs), upstream: %[4]s
 Plugin metrics: curl %[1]s/metrics
+Debug console:  %[1]s/console/
 
 Chat:
   curl %[1]s/v1/chat/completions -H 'Content-Type: application/json' \
