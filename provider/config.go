@@ -73,6 +73,7 @@ type Config struct {
 	VLLMServerHost       string
 	VLLMCustomURL        string
 	DoubaoDomain         string
+	AWS                  AWSConfig // awsRegion, awsAccessKey, ... (bedrock.go)
 
 	spec *Spec
 }
@@ -217,6 +218,7 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 	c.VLLMServerHost = v.Get("vllmServerHost").String()
 	c.VLLMCustomURL = v.Get("vllmCustomUrl").String()
 	c.DoubaoDomain = v.Get("doubaoDomain").String()
+	c.AWS = readAWSConfig(v)
 	if c.Context != nil && (c.MoonshotFileID != "" || len(c.QwenFileIDs) > 0) {
 		return nil, fmt.Errorf("%s.context: cannot be used together with moonshotFileId or qwenFileIds", field)
 	}
