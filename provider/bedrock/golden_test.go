@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ai-proxy/ai-proxy/provider/sign"
 	"github.com/tidwall/gjson"
 )
 
@@ -150,3 +151,5 @@ func indent(t testing.TB, b []byte) []byte {
 	}
 	return append(buf.Bytes(), '\n')
 }
+
+var suiteLikeKey = sign.AWS{AccessKey: "AKID", SecretKey: "secret", Region: "us-east-1", Service: "bedrock"}
