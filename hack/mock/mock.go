@@ -249,6 +249,7 @@ const (
 	protoAnthropic
 	protoDashScope
 	protoGemini
+	protoBedrock // bedrock.go
 )
 
 // exchange is one request being answered.
@@ -325,6 +326,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.proto, serve = protoAnthropic, x.anthropicMessages
 	case strings.Contains(p, "/models/") && (strings.HasSuffix(p, ":generateContent") || strings.HasSuffix(p, ":streamGenerateContent") || strings.HasSuffix(p, ":batchEmbedContents")):
 		x.proto, serve = protoGemini, x.gemini
+	case isBedrockPath(p):
+		x.proto, serve = protoBedrock, x.bedrock
 	case strings.HasSuffix(p, "/chat/completions"):
 		x.proto, serve = protoOpenAI, x.openaiChat
 	case strings.HasSuffix(p, "/responses"):
@@ -420,6 +423,8 @@ func (x *exchange) authorized() bool {
 		return strings.TrimSpace(r.Header.Get("x-api-key")) != "" || bearer(r) != ""
 	case protoDashScope:
 		return bearer(r) != ""
+	case protoBedrock:
+		return bearer(r) != "" || strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ")
 	case protoGemini:
 		return strings.TrimSpace(r.Header.Get("x-goog-api-key")) != "" ||
 			r.URL.Query().Get("key") != "" || bearer(r) != ""
@@ -437,6 +442,9 @@ func (x *exchange) model() string {
 			p = p[:i]
 		}
 		return p
+	}
+	if x.proto == protoBedrock {
+		return x.bedrockModel()
 	}
 	return x.req.Get("model").String()
 }
@@ -466,6 +474,8 @@ func (x *exchange) errorBody(status int, msg string) []byte {
 			"code":       dashscopeErrorCode(status),
 			"message":    msg,
 		})
+	case protoBedrock:
+		b = x.bedrockError(status, msg)
 	case protoGemini:
 		b = mustJSON(map[string]any{"error": map[string]any{
 			"code": status, "message": msg, "status": geminiErrorStatus(status),
