@@ -73,8 +73,9 @@ type Config struct {
 	VLLMServerHost       string
 	VLLMCustomURL        string
 	DoubaoDomain         string
-	HunyuanAuthID        string // `hunyuanAuthId`: Tencent Cloud SecretId
-	HunyuanAuthKey       string // `hunyuanAuthKey`: Tencent Cloud SecretKey; never logged
+	HunyuanAuthID        string    // `hunyuanAuthId`: Tencent Cloud SecretId
+	HunyuanAuthKey       string    // `hunyuanAuthKey`: Tencent Cloud SecretKey; never logged
+	AWS                  AWSConfig // awsRegion, awsAccessKey, ... (bedrock.go)
 
 	spec *Spec
 }
@@ -220,6 +221,7 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 	c.VLLMCustomURL = v.Get("vllmCustomUrl").String()
 	c.DoubaoDomain = v.Get("doubaoDomain").String()
 	c.HunyuanAuthID, c.HunyuanAuthKey = v.Get("hunyuanAuthId").String(), v.Get("hunyuanAuthKey").String()
+	c.AWS = readAWSConfig(v)
 	if c.Context != nil && (c.MoonshotFileID != "" || len(c.QwenFileIDs) > 0) {
 		return nil, fmt.Errorf("%s.context: cannot be used together with moonshotFileId or qwenFileIds", field)
 	}

@@ -42,6 +42,11 @@ type Spec struct {
 	// Setup validates provider-specific fields and derives Host/Paths from them. Its
 	// errors name the field.
 	Setup func(c *Config) error
+	// StreamContentType is the content type of the upstream's streamed answers when
+	// they are not SSE (Bedrock's application/vnd.amazon.eventstream): such an answer
+	// is converted as a stream, the client gets text/event-stream, and streaming
+	// requests ask for it in accept.
+	StreamContentType string
 	// RequestHeaders sets provider-specific upstream headers (e.g. anthropic-version).
 	RequestHeaders func(c *Config, r *Request, h Headers)
 	// JSONStreams: the upstream answers a streaming request with one JSON body (DeepL

@@ -251,6 +251,7 @@ const (
 	protoDashScope
 	protoGemini
 	protoHunyuan // Tencent Cloud API 3.0: POST / with X-TC-Action (hunyuan.go)
+	protoBedrock // bedrock.go
 )
 
 // exchange is one request being answered.
@@ -335,6 +336,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.proto, serve = protoMiniMax, x.minimax
 	case strings.HasSuffix(p, "/chat/completions") && strings.HasSuffix(hostOnly(r.Host), "xf-yun.com"):
 		x.proto, serve = protoSpark, x.spark
+	case isBedrockPath(p):
+		x.proto, serve = protoBedrock, x.bedrock
 	case strings.HasSuffix(p, "/chat/completions"):
 		x.proto, serve = protoOpenAI, x.openaiChat
 	case strings.HasSuffix(p, "/responses"):
@@ -434,6 +437,8 @@ func (x *exchange) authorized() bool {
 		return deeplAuthorized(r)
 	case protoHunyuan:
 		return true // the TC3 signature is checked by hunyuan()
+	case protoBedrock:
+		return bearer(r) != "" || strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ")
 	case protoGemini:
 		return strings.TrimSpace(r.Header.Get("x-goog-api-key")) != "" ||
 			r.URL.Query().Get("key") != "" || bearer(r) != ""
@@ -451,6 +456,9 @@ func (x *exchange) model() string {
 			p = p[:i]
 		}
 		return p
+	}
+	if x.proto == protoBedrock {
+		return x.bedrockModel()
 	}
 	return x.req.Get("model").String()
 }
@@ -486,6 +494,8 @@ func (x *exchange) errorBody(status int, msg string) []byte {
 	case protoHunyuan:
 		b = mustJSON(map[string]any{"Response": map[string]any{"Error": map[string]any{
 			"Code": hunyuanErrorCode(status), "Message": msg}, "RequestId": "mock-" + x.id}})
+	case protoBedrock:
+		b = x.bedrockError(status, msg)
 	case protoGemini:
 		b = mustJSON(map[string]any{"error": map[string]any{
 			"code": status, "message": msg, "status": geminiErrorStatus(status),

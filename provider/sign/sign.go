@@ -1,5 +1,6 @@
 // Package sign holds request signing for providers that authenticate by signature
-// instead of a bearer token: Tencent Cloud API 3.0 (TC3-HMAC-SHA256) so far.
+// instead of a bearer token: Tencent Cloud API 3.0 (TC3-HMAC-SHA256) and AWS Signature
+// Version 4 (Bedrock).
 //
 // Everything here is a pure function of its inputs (keys, the request's parts, a
 // timestamp the caller reads), checked against the vendors' published worked examples,

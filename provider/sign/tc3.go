@@ -42,7 +42,7 @@ func (k *TC3) Authorization(dst []byte, r *TC3Request) []byte {
 	var scratch [512]byte
 	sts := k.StringToSign(scratch[:0], r)
 	var sig [sha256.Size]byte
-	k.signature(sig[:0], dateOf(r.Timestamp), sts)
+	k.signature(sig[:0], tc3Date(r.Timestamp), sts)
 	dst = append(dst, TC3Algorithm+" Credential="...)
 	dst = append(dst, k.SecretID...)
 	dst = append(dst, '/')
@@ -53,13 +53,13 @@ func (k *TC3) Authorization(dst []byte, r *TC3Request) []byte {
 	return hex.AppendEncode(dst, sig[:])
 }
 
-// CanonicalRequest appends the canonical request string of r (step 1 of the signature):
+// TC3CanonicalRequest appends the canonical request string of r (step 1 of the signature):
 //
 //	POST\n/\n\n<canonical headers>\n<signed headers>\n<hex SHA-256 of the payload>
 //
 // where the canonical headers are "content-type:<v>\nhost:<v>\n" (and
 // "x-tc-action:<lower-case action>\n"), keys sorted, values trimmed.
-func CanonicalRequest(dst []byte, r *TC3Request) []byte {
+func TC3CanonicalRequest(dst []byte, r *TC3Request) []byte {
 	dst = append(dst, "POST\n/\n\ncontent-type:"...)
 	dst = append(dst, trim(r.ContentType)...)
 	dst = append(dst, "\nhost:"...)
@@ -82,7 +82,7 @@ func CanonicalRequest(dst []byte, r *TC3Request) []byte {
 //	TC3-HMAC-SHA256\n<timestamp>\n<UTC date>/<service>/tc3_request\n<hex SHA-256 of the canonical request>
 func (k *TC3) StringToSign(dst []byte, r *TC3Request) []byte {
 	var scratch [512]byte
-	sum := sha256.Sum256(CanonicalRequest(scratch[:0], r))
+	sum := sha256.Sum256(TC3CanonicalRequest(scratch[:0], r))
 	dst = append(dst, TC3Algorithm+"\n"...)
 	dst = strconv.AppendInt(dst, r.Timestamp, 10)
 	dst = append(dst, '\n')
@@ -97,9 +97,9 @@ func (k *TC3) SigningKey(dst []byte, date string) []byte {
 	key := make([]byte, 0, 3+len(k.SecretKey))
 	key = append(append(key, "TC3"...), k.SecretKey...)
 	var a, b [sha256.Size]byte
-	mac(a[:0], key, date)
-	mac(b[:0], a[:], k.Service)
-	return mac(dst, b[:], "tc3_request")
+	tc3MAC(a[:0], key, date)
+	tc3MAC(b[:0], a[:], k.Service)
+	return tc3MAC(dst, b[:], "tc3_request")
 }
 
 // signature appends HMAC(signing key of date, stringToSign).
@@ -111,7 +111,7 @@ func (k *TC3) signature(dst []byte, date string, stringToSign []byte) []byte {
 	return h.Sum(dst)
 }
 
-func mac(dst, key []byte, msg string) []byte {
+func tc3MAC(dst, key []byte, msg string) []byte {
 	h := hmac.New(sha256.New, key)
 	h.Write([]byte(msg))
 	return h.Sum(dst)
@@ -127,7 +127,7 @@ func appendSignedHeaders(dst []byte, r *TC3Request) []byte {
 
 // appendScope appends <UTC date>/<service>/tc3_request.
 func appendScope(dst []byte, ts int64, service string) []byte {
-	dst = append(dst, dateOf(ts)...)
+	dst = append(dst, tc3Date(ts)...)
 	dst = append(dst, '/')
 	dst = append(dst, service...)
 	return append(dst, "/tc3_request"...)
@@ -135,7 +135,7 @@ func appendScope(dst []byte, ts int64, service string) []byte {
 
 // dateOf is the UTC date of a Unix time, as the credential scope writes it. The date
 // must be UTC: a local date fails every request signed around midnight.
-func dateOf(ts int64) string {
+func tc3Date(ts int64) string {
 	y, m, d := time.Unix(ts, 0).UTC().Date()
 	var b [10]byte
 	put := func(i, v, n int) {

@@ -32,7 +32,7 @@ func TestTC3DocumentExample(t *testing.T) {
 	r := docRequest("")
 
 	wantCanonical := "POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\n\ncontent-type;host\n" + docPayloadHash
-	if got := string(CanonicalRequest(nil, r)); got != wantCanonical {
+	if got := string(TC3CanonicalRequest(nil, r)); got != wantCanonical {
 		t.Errorf("canonical request\n got %q\nwant %q", got, wantCanonical)
 	}
 	wantSTS := "TC3-HMAC-SHA256\n1551113065\n2019-02-25/cvm/tc3_request\n5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031"
@@ -58,7 +58,7 @@ func TestTC3DocumentExampleWithAction(t *testing.T) {
 	k := &TC3{SecretID: "AKIDEXAMPLE", SecretKey: "unused", Service: "cvm"}
 	r := docRequest("DescribeInstances")
 	wantCanonical := "POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\nx-tc-action:describeinstances\n\ncontent-type;host;x-tc-action\n" + docPayloadHash
-	if got := string(CanonicalRequest(nil, r)); got != wantCanonical {
+	if got := string(TC3CanonicalRequest(nil, r)); got != wantCanonical {
 		t.Errorf("canonical request\n got %q\nwant %q", got, wantCanonical)
 	}
 	sts := k.StringToSign(nil, r)
@@ -67,7 +67,7 @@ func TestTC3DocumentExampleWithAction(t *testing.T) {
 		t.Errorf("string to sign\n got %q\nwant %q", sts, wantSTS)
 	}
 	key, _ := hex.DecodeString("b596b923aad85185e2d1f6659d2a062e0a86731226e021e61bfe06f7ed05f5af")
-	sig := hex.EncodeToString(mac(nil, key, string(sts)))
+	sig := hex.EncodeToString(tc3MAC(nil, key, string(sts)))
 	if want := "10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f"; sig != want {
 		t.Errorf("signature from the published signing key: got %s, want %s", sig, want)
 	}
@@ -82,8 +82,8 @@ func TestTC3DateIsUTC(t *testing.T) {
 		ts   int64
 		want string
 	}{{docTimestamp, "2019-02-25"}, {0, "1970-01-01"}, {1700000000, "2023-11-14"}, {951782400, "2000-02-29"}} {
-		if got := dateOf(c.ts); got != c.want {
-			t.Errorf("dateOf(%d) = %s, want %s", c.ts, got, c.want)
+		if got := tc3Date(c.ts); got != c.want {
+			t.Errorf("tc3Date(%d) = %s, want %s", c.ts, got, c.want)
 		}
 	}
 }

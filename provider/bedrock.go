@@ -1,0 +1,101 @@
+package provider
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/ai-proxy/ai-proxy/provider/bedrock"
+	"github.com/ai-proxy/ai-proxy/provider/sign"
+	"github.com/ai-proxy/ai-proxy/provider/translator"
+	"github.com/tidwall/gjson"
+)
+
+// bedrockEventStream is the content type of ConverseStream answers.
+const bedrockEventStream = "application/vnd.amazon.eventstream"
+
+// Bedrock: Amazon Bedrock Runtime, type "bedrock". OpenAI chat is converted to Converse
+// (ConverseStream for streams, an AWS event-stream), host
+// bedrock-runtime.{awsRegion}.amazonaws.com. Credentials are either AWS keys
+// (`awsAccessKey`, `awsSecretKey`, optionally `awsSessionToken`), with every request
+// signed by SigV4 over its final body, or Bedrock API keys in `apiTokens` (bearer).
+// `bedrockAdditionalFields` go into additionalModelRequestFields. Anthropic and
+// Responses clients reach it through the chat bridges.
+func init() {
+	register("bedrock", &Spec{
+		Paths:             map[API]string{APIChatCompletion: "/model/{model}/converse"},
+		StreamContentType: bedrockEventStream,
+		Setup:             setupBedrock,
+		Translate:         translateBedrock,
+	})
+}
+
+// AWSConfig holds the AWS fields of a provider config (`awsRegion`, `awsAccessKey`,
+// `awsSecretKey`, `awsSessionToken`, `bedrockAdditionalFields`).
+type AWSConfig struct {
+	Region, AccessKey, SecretKey, SessionToken string
+	AdditionalFields                           string // raw JSON object
+
+	bedrock *bedrock.Options // built by setupBedrock, shared read-only by requests
+}
+
+func readAWSConfig(v gjson.Result) AWSConfig {
+	a := AWSConfig{
+		Region:       v.Get("awsRegion").String(),
+		AccessKey:    v.Get("awsAccessKey").String(),
+		SecretKey:    v.Get("awsSecretKey").String(),
+		SessionToken: v.Get("awsSessionToken").String(),
+	}
+	if f := v.Get("bedrockAdditionalFields"); f.Exists() {
+		a.AdditionalFields = f.Raw
+	}
+	return a
+}
+
+func setupBedrock(c *Config) error {
+	a := &c.AWS
+	switch {
+	case a.Region == "":
+		return errors.New("awsRegion: required for provider type \"bedrock\" (e.g. us-east-1)")
+	case strings.ContainsAny(a.Region, "/.: "):
+		return errors.New("awsRegion: " + a.Region + " is not a region name such as us-east-1")
+	case a.AccessKey != "" && a.SecretKey == "":
+		return errors.New("awsSecretKey: required with awsAccessKey")
+	case a.SecretKey != "" && a.AccessKey == "":
+		return errors.New("awsAccessKey: required with awsSecretKey")
+	case a.AccessKey == "" && len(c.APITokens) == 0:
+		return errors.New("awsAccessKey: provider type \"bedrock\" needs awsAccessKey and awsSecretKey, or Bedrock API keys in apiTokens")
+	case a.SessionToken != "" && a.AccessKey == "":
+		return errors.New("awsSessionToken: needs awsAccessKey and awsSecretKey")
+	}
+	if f := strings.TrimSpace(a.AdditionalFields); f != "" && !gjson.Parse(f).IsObject() {
+		return errors.New("bedrockAdditionalFields: must be an object")
+	}
+	c.Host = "bedrock-runtime." + a.Region + ".amazonaws.com"
+	a.bedrock = &bedrock.Options{Host: c.Host, AdditionalFields: a.AdditionalFields}
+	if a.AccessKey != "" {
+		a.bedrock.Key = &sign.AWS{AccessKey: a.AccessKey, SecretKey: a.SecretKey, SessionToken: a.SessionToken, Region: a.Region, Service: "bedrock"}
+	}
+	return nil
+}
+
+func translateBedrock(c *Config, r *Request) translator.Translator {
+	if r.API == APIChatCompletion {
+		o := c.AWS.bedrock
+		if c.Host != o.Host { // providerDomain: the signed host is the one reached
+			cp := *o
+			cp.Host = c.Host
+			o = &cp
+		}
+		return bedrock.NewChat(o)
+	}
+	return nil
+}
+
+// streamAccept is the accept header of a streaming request: the spec's stream content
+// type, else SSE.
+func (c *Config) streamAccept() string {
+	if c.spec.StreamContentType != "" {
+		return c.spec.StreamContentType
+	}
+	return "text/event-stream"
+}
