@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/openai/openai-go/v3"
@@ -121,6 +122,11 @@ func TestMonitoring(t *testing.T) {
 	require.Equal(t, 400, resp.StatusCode)
 	requests++
 
+	// The gateway writes a request's access log line (and the plugin its metrics, when the
+	// stream is done) just after the answer went out: wait, bounded, for every line.
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(access.String(), " ai_log=") < requests && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	metrics := scrape(t, g.URL()+"/metrics")
 	for model, w := range want {
 		for i, name := range []string{"input_token", "output_token", "total_token"} {
