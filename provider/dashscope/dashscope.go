@@ -169,12 +169,7 @@ func appendUsage(dst []byte, raw string, rec *translator.Usage) []byte {
 
 // appendUsageFrom writes an OpenAI usage object from recorded numbers.
 func appendUsageFrom(dst []byte, u *translator.Usage) []byte {
-	dst = append(dst, `{"prompt_tokens":`...)
-	dst = translator.AppendInt(dst, u.PromptTokens)
-	dst = append(dst, `,"completion_tokens":`...)
-	dst = translator.AppendInt(dst, u.CompletionTokens)
-	dst = append(dst, `,"total_tokens":`...)
-	dst = translator.AppendInt(dst, u.TotalTokens)
+	dst = translator.AppendOpenAIUsageCounts(dst, *u)
 	if u.CachedTokens > 0 || u.CacheCreationTokens > 0 {
 		dst = append(dst, `,"prompt_tokens_details":{"cached_tokens":`...)
 		dst = translator.AppendInt(dst, u.CachedTokens)

@@ -1,18 +1,15 @@
 package dashscope
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ai-proxy/ai-proxy/provider/internal/golden"
 	"github.com/ai-proxy/ai-proxy/provider/translator"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/dashscope")
 
 const testdata = "../../testdata/dashscope"
 
@@ -115,20 +112,7 @@ func readFixture(t testing.TB, name string) []byte {
 // checkGolden compares got with the golden file (or writes it with -update).
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	p := filepath.Join(testdata, name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s:\n got: %s\nwant: %s", name, got, want)
-	}
+	golden.Compare(t, filepath.Join(testdata, name), got)
 }
 
 // prepare creates the case's translator and runs its request conversion.
@@ -190,22 +174,16 @@ func TestGolden(t *testing.T) {
 			}
 			answer := readFixture(t, c.answer)
 			if c.ct != "" {
-				// The streaming path: whole, split at every byte, and byte by byte.
+				// The streaming path: whole, then split in every way golden.CheckSplits lists.
 				whole := c.runStream(t, [][]byte{answer})
 				checkGolden(t, c.name+".client.sse", whole)
-				for i := 1; i < len(answer); i++ {
-					got := c.runStream(t, [][]byte{answer[:i], answer[i:]})
-					if !bytes.Equal(got, whole) {
-						t.Fatalf("split at %d:\n got: %s\nwant: %s", i, got, whole)
+				golden.CheckSplits(t, func() translator.Translator {
+					tr, _, _, _ := c.prepare(t)
+					if s, ok := tr.(translator.StreamStatus); ok {
+						s.SetUpstreamStatus(c.status, c.ct)
 					}
-				}
-				bytewise := make([][]byte, len(answer))
-				for i := range answer {
-					bytewise[i] = answer[i : i+1]
-				}
-				if got := c.runStream(t, bytewise); !bytes.Equal(got, whole) {
-					t.Fatalf("byte by byte:\n got: %s\nwant: %s", got, whole)
-				}
+					return tr
+				}, answer, whole)
 				return
 			}
 			tr, _, _, _ := c.prepare(t)

@@ -4,22 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ai-proxy/ai-proxy/provider/internal/golden"
 )
 
 // BenchmarkChatJSON converts the seed example's request and answer per iteration.
 func BenchmarkChatJSON(b *testing.B) {
-	req, _ := os.ReadFile(filepath.Join(testdata, "seed.request.json"))
-	resp, _ := os.ReadFile(filepath.Join(testdata, "seed.response.json"))
-	b.ReportAllocs()
-	for b.Loop() {
-		tr := newChat()
-		if _, err := tr.RequestBody(req); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := tr.ResponseBody(200, resp); err != nil {
-			b.Fatal(err)
-		}
-	}
+	golden.BenchJSON(b, newChat, golden.Fixture(b, testdata+"/seed.request.json"), golden.Fixture(b, testdata+"/seed.response.json"), nil)
 }
 
 // BenchmarkStreamEvent: a streamed answer is one JSON body, written as one chunk per

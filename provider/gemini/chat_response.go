@@ -314,18 +314,12 @@ func (t *Chat) ResponseStream(dst, chunk []byte, end bool) ([]byte, error) {
 			dst = appendUsage(dst, t.usage)
 			dst = append(dst, "}\n\n"...)
 		} else {
-			dst = appendErrorEvent(dst, translator.StreamCutMessage, "server_error", "stream_cut")
+			dst = translator.AppendOpenAIErrorEvent(dst, translator.StreamCutMessage, "server_error", "stream_cut")
 		}
 		dst = append(dst, "data: [DONE]\n\n"...)
 		st.done = true
 	}
 	return dst, nil
-}
-
-func appendErrorEvent(dst []byte, msg, typ, code string) []byte {
-	dst = append(dst, "data: "...)
-	dst = translator.AppendOpenAIError(dst, msg, typ, code)
-	return append(dst, "\n\n"...)
 }
 
 func (t *Chat) streamModel() string {
@@ -352,7 +346,7 @@ func (t *Chat) event(dst, data []byte) []byte {
 	r, ok := readResponse(s)
 	if !ok {
 		st.done = true
-		dst = appendErrorEvent(dst, "upstream stream event is not valid JSON", "server_error", "bad_upstream_response")
+		dst = translator.AppendOpenAIErrorEvent(dst, "upstream stream event is not valid JSON", "server_error", "bad_upstream_response")
 		return append(dst, "data: [DONE]\n\n"...)
 	}
 	if r.err != "" {

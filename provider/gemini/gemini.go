@@ -107,12 +107,7 @@ func (u *usageCounts) openAI(model string) translator.Usage {
 
 // appendUsage appends an OpenAI usage object.
 func appendUsage(dst []byte, u translator.Usage) []byte {
-	dst = append(dst, `{"prompt_tokens":`...)
-	dst = translator.AppendInt(dst, u.PromptTokens)
-	dst = append(dst, `,"completion_tokens":`...)
-	dst = translator.AppendInt(dst, u.CompletionTokens)
-	dst = append(dst, `,"total_tokens":`...)
-	dst = translator.AppendInt(dst, u.TotalTokens)
+	dst = translator.AppendOpenAIUsageCounts(dst, u)
 	dst = append(dst, `,"prompt_tokens_details":{"cached_tokens":`...)
 	dst = translator.AppendInt(dst, u.CachedTokens)
 	dst = append(dst, `},"completion_tokens_details":{"reasoning_tokens":`...)

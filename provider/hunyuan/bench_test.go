@@ -2,40 +2,23 @@ package hunyuan
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ai-proxy/ai-proxy/provider/internal/golden"
 	"github.com/ai-proxy/ai-proxy/provider/translator"
 )
-
-func readFixture(b *testing.B, name string) []byte {
-	data, err := os.ReadFile(filepath.Join(testdata, "chat", name))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return data
-}
 
 // BenchmarkChatJSON converts one request, signs it (EditUpstream) and converts its JSON
 // answer per iteration.
 func BenchmarkChatJSON(b *testing.B) {
-	req := readFixture(b, "tools.request.json")
-	resp := readFixture(b, "tools.response.json")
-	set := func(string, string) {}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(req) + len(resp)))
-	for b.Loop() {
-		tr := NewChat(Options{Credential: testKey, Host: Host, Now: func() int64 { return fixedNow }})
-		if _, err := tr.RequestBody(req); err != nil {
-			b.Fatal(err)
-		}
-		tr.EditUpstream("/", set)
-		if _, err := tr.ResponseBody(200, resp); err != nil {
-			b.Fatal(err)
-		}
+	base := testdata + "/chat/tools"
+	newT := func() translator.Translator {
+		return NewChat(Options{Credential: testKey, Host: Host, Now: func() int64 { return fixedNow }})
 	}
+	set := func(string, string) {}
+	golden.BenchJSON(b, newT, golden.Fixture(b, base+".request.json"), golden.Fixture(b, base+".response.json"),
+		func(tr translator.Translator) { tr.(*Chat).EditUpstream("/", set) })
 }
 
 // hunyuanStream is a 200-event Hunyuan answer: 199 text chunks, then one that finishes.
@@ -52,19 +35,5 @@ func hunyuanStream() (string, int) {
 // 512-byte pieces as a host delivers it.
 func BenchmarkStreamEvent(b *testing.B) {
 	stream, events := hunyuanStream()
-	in := []byte(stream)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(in)) / int64(events))
-	var out []byte
-	n := 0
-	for b.Loop() {
-		var tr translator.Translator = newChat()
-		out = out[:0]
-		for p := 0; p < len(in); p += 512 {
-			e := min(p+512, len(in))
-			out, _ = tr.ResponseStream(out, in[p:e], e == len(in))
-		}
-		n++
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*events), "ns/event")
+	golden.BenchStream(b, newChat, []byte(stream), events)
 }

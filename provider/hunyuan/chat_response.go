@@ -133,16 +133,6 @@ func readUsage(raw, model string) (u translator.Usage, ok bool) {
 	return u, ok
 }
 
-func appendUsage(dst []byte, u translator.Usage) []byte {
-	dst = append(dst, `{"prompt_tokens":`...)
-	dst = translator.AppendInt(dst, u.PromptTokens)
-	dst = append(dst, `,"completion_tokens":`...)
-	dst = translator.AppendInt(dst, u.CompletionTokens)
-	dst = append(dst, `,"total_tokens":`...)
-	dst = translator.AppendInt(dst, u.TotalTokens)
-	return append(dst, '}')
-}
-
 // isString reports whether raw is a JSON string literal.
 func isString(raw string) bool { return len(raw) >= 2 && raw[0] == '"' }
 
@@ -270,7 +260,7 @@ func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
 		dst = append(dst, `"}`...)
 	}
 	dst = append(dst, `],"usage":`...)
-	dst = appendUsage(dst, t.usage)
+	dst = translator.AppendOpenAIUsage(dst, t.usage)
 	return append(dst, '}'), nil
 }
 
@@ -306,21 +296,15 @@ func (t *Chat) ResponseStream(dst, chunk []byte, end bool) ([]byte, error) {
 			dst = append(dst, "data: "...)
 			dst = appendHead(dst, st.id, "chat.completion.chunk", t.streamCreated(""), t.model)
 			dst = append(dst, `,"choices":[],"usage":`...)
-			dst = appendUsage(dst, t.usage)
+			dst = translator.AppendOpenAIUsage(dst, t.usage)
 			dst = append(dst, "}\n\n"...)
 		} else {
-			dst = appendErrorEvent(dst, translator.StreamCutMessage, "server_error", "stream_cut")
+			dst = translator.AppendOpenAIErrorEvent(dst, translator.StreamCutMessage, "server_error", "stream_cut")
 		}
 		dst = append(dst, "data: [DONE]\n\n"...)
 		st.done = true
 	}
 	return dst, nil
-}
-
-func appendErrorEvent(dst []byte, msg, typ, code string) []byte {
-	dst = append(dst, "data: "...)
-	dst = translator.AppendOpenAIError(dst, msg, typ, code)
-	return append(dst, "\n\n"...)
 }
 
 func (t *Chat) streamCreated(raw string) int64 {
@@ -333,7 +317,7 @@ func (t *Chat) streamCreated(raw string) int64 {
 // fail ends the client's stream with an error chunk.
 func (t *Chat) fail(dst []byte, msg, typ, code string) []byte {
 	t.st.done = true
-	dst = appendErrorEvent(dst, msg, typ, code)
+	dst = translator.AppendOpenAIErrorEvent(dst, msg, typ, code)
 	return append(dst, "data: [DONE]\n\n"...)
 }
 

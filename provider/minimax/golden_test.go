@@ -28,8 +28,6 @@ func newPro() translator.Translator {
 	return c
 }
 
-var converters = map[string]func() translator.Translator{"v2": newV2, "pro": newPro}
-
 // TestGolden runs testdata/minimax/{v2,pro} (`-update` rewrites the want files).
 func TestGolden(t *testing.T) {
 	t.Run("v2", func(t *testing.T) { golden.Run(t, testdata+"/v2", newV2) })

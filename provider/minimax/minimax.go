@@ -161,29 +161,11 @@ func baseRespError(code int64, msg string) error {
 }
 
 func (t *Chat) readUsage(u gjson.Result) bool {
-	if !u.IsObject() {
-		return false
+	usage, ok := translator.ReadOpenAIUsage(u, t.model)
+	if ok {
+		t.usage = usage
 	}
-	t.usage = translator.Usage{
-		PromptTokens:     u.Get("prompt_tokens").Int(),
-		CompletionTokens: u.Get("completion_tokens").Int(),
-		TotalTokens:      u.Get("total_tokens").Int(),
-		Model:            t.model,
-	}
-	if t.usage.TotalTokens == 0 {
-		t.usage.TotalTokens = t.usage.PromptTokens + t.usage.CompletionTokens
-	}
-	return true
-}
-
-func appendUsage(dst []byte, u translator.Usage) []byte {
-	dst = append(dst, `{"prompt_tokens":`...)
-	dst = translator.AppendInt(dst, u.PromptTokens)
-	dst = append(dst, `,"completion_tokens":`...)
-	dst = translator.AppendInt(dst, u.CompletionTokens)
-	dst = append(dst, `,"total_tokens":`...)
-	dst = translator.AppendInt(dst, u.TotalTokens)
-	return append(dst, '}')
+	return ok
 }
 
 // ResponseStream implements translator.Translator: v2's OpenAI stream is passed on
@@ -216,10 +198,9 @@ func (t *Chat) ResponseStream(dst, chunk []byte, end bool) ([]byte, error) {
 	return dst, nil
 }
 
+// appendError ends the client's stream with an error chunk and [DONE].
 func appendError(dst []byte, msg, typ, code string) []byte {
-	dst = append(dst, "data: "...)
-	dst = translator.AppendOpenAIError(dst, msg, typ, code)
-	return append(dst, "\n\ndata: [DONE]\n\n"...)
+	return append(translator.AppendOpenAIErrorEvent(dst, msg, typ, code), "data: [DONE]\n\n"...)
 }
 
 // inbandError appends the error chunk for an event whose base_resp holds an error, and

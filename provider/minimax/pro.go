@@ -356,7 +356,7 @@ func (t *Chat) proResponse(body []byte) ([]byte, error) {
 		return nil, errors.New("upstream answer has no choices")
 	}
 	out = append(out, `],"usage":`...)
-	out = appendUsage(out, t.usage)
+	out = translator.AppendOpenAIUsage(out, t.usage)
 	return append(out, '}'), nil
 }
 
@@ -437,7 +437,7 @@ func (t *Chat) proEvent(dst, data []byte) []byte {
 	t.proUsage(root)
 	dst = t.chunkHead(dst)
 	dst = append(dst, `,"choices":[],"usage":`...)
-	dst = appendUsage(dst, t.usage)
+	dst = translator.AppendOpenAIUsage(dst, t.usage)
 	dst = append(dst, "}\n\n"...)
 	st.done, st.finished = true, true
 	return append(dst, "data: [DONE]\n\n"...)

@@ -1,28 +1,20 @@
 package responses
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ai-proxy/ai-proxy/provider/internal/golden"
 	"github.com/ai-proxy/ai-proxy/provider/sse"
 	"github.com/ai-proxy/ai-proxy/provider/translator"
 	"github.com/openai/openai-go/v3/responses"
 )
 
-// Golden files live in testdata/responses/:
-//
-//	<case>.request.json  → <case>.request.want.json   (Responses request → chat request)
-//	<case>.response.json → <case>.response.want.json  (chat completion → Response)
-//	<case>.stream.sse    → <case>.stream.want.sse     (chat chunks → Responses events)
-//
-// `go test ./provider/responses -run Golden -update` rewrites the want files; review
-// the diff before committing it.
-var update = flag.Bool("update", false, "rewrite the golden want files")
+// Golden files live in testdata/responses/ (the layout of provider/internal/golden:
+// Responses request → chat request, chat completion → Response, chat chunks →
+// Responses events). `go test ./provider/responses -run Golden -update` rewrites the
+// want files; review the diff before committing it.
 
 const testdata = "../../testdata/responses"
 
@@ -46,115 +38,12 @@ func newFor() translator.Translator {
 	return t
 }
 
+// TestGolden: answers are converted for the fixture request, not their case's, and
+// read back with openai-go's Responses types.
 func TestGolden(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(testdata, "*"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	for _, in := range files {
-		base := filepath.Base(in)
-		var kind string
-		for _, k := range []string{".request.json", ".response.json", ".stream.sse"} {
-			if strings.HasSuffix(base, k) && !strings.HasSuffix(base, ".want"+filepath.Ext(k)) {
-				kind = k
-			}
-		}
-		if kind == "" {
-			continue
-		}
-		t.Run(base, func(t *testing.T) {
-			input, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []byte
-			ext := filepath.Ext(kind)
-			switch kind {
-			case ".request.json":
-				out, err := newT().RequestBody(input)
-				if err != nil {
-					t.Fatalf("RequestBody: %v", err)
-				}
-				got = indent(t, out)
-			case ".response.json":
-				out, err := newFor().ResponseBody(200, input)
-				if err != nil {
-					t.Fatalf("ResponseBody: %v", err)
-				}
-				checkSDKResponse(t, out)
-				got = indent(t, out)
-			case ".stream.sse":
-				got = runStream(newFor(), input, len(input)+1)
-				checkSplits(t, newFor, input, got)
-				wantErr := strings.HasPrefix(base, "stream_error") || strings.HasPrefix(base, "cut")
-				checkSDKStream(t, got, wantErr)
-			}
-			want := strings.TrimSuffix(in, kind) + strings.TrimSuffix(kind, ext) + ".want" + ext
-			compareGolden(t, want, got)
-		})
-	}
-}
-
-func indent(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, b, "", "  "); err != nil {
-		t.Fatalf("output is not valid JSON: %v\n%s", err, b)
-	}
-	buf.WriteByte('\n')
-	return buf.Bytes()
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("missing golden file (run with -update): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
-func runStream(tr translator.Translator, input []byte, n int) []byte {
-	var out []byte
-	for len(input) > n {
-		out, _ = tr.ResponseStream(out, input[:n], false)
-		input = input[n:]
-	}
-	out, _ = tr.ResponseStream(out, input, true)
-	return out
-}
-
-// checkSplits: the stream cut in two at every byte, byte by byte, in 256-byte pieces
-// and with a separate empty end call gives the whole-stream output.
-func checkSplits(t *testing.T, newT func() translator.Translator, input, whole []byte) {
-	t.Helper()
-	for cut := 0; cut <= len(input); cut++ {
-		tr := newT()
-		out, _ := tr.ResponseStream(nil, input[:cut], false)
-		out, _ = tr.ResponseStream(out, input[cut:], true)
-		if !bytes.Equal(out, whole) {
-			t.Fatalf("split at byte %d:\ngot:\n%s\nwant:\n%s", cut, out, whole)
-		}
-	}
-	for _, n := range []int{1, 256} {
-		if out := runStream(newT(), input, n); !bytes.Equal(out, whole) {
-			t.Fatalf("pieces of %d bytes:\ngot:\n%s\nwant:\n%s", n, out, whole)
-		}
-	}
-	tr := newT()
-	out, _ := tr.ResponseStream(nil, input, false)
-	out, _ = tr.ResponseStream(out, nil, true)
-	if !bytes.Equal(out, whole) {
-		t.Fatalf("separate end call:\ngot:\n%s\nwant:\n%s", out, whole)
-	}
+	golden.RunWith(t, testdata, newT, golden.Options{Answers: newFor, Fresh: true,
+		Answer: func(t *testing.T, body []byte) { t.Helper(); checkSDKResponse(t, body) },
+		Stream: checkSDKStream})
 }
 
 // checkSDKResponse decodes the answer with openai-go's Response type.

@@ -17,7 +17,5 @@ func newChat() translator.Translator {
 	return c
 }
 
-var converters = map[string]func() translator.Translator{"chat": newChat}
-
 // TestGolden runs testdata/spark/chat (`-update` rewrites the want files).
 func TestGolden(t *testing.T) { golden.Run(t, testdata+"/chat", newChat) }

@@ -165,7 +165,7 @@ func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
 		return true
 	})
 	out = append(out, `],"usage":`...)
-	out = appendUsage(out, t.usage)
+	out = translator.AppendOpenAIUsage(out, t.usage)
 	return append(out, '}'), nil
 }
 
@@ -258,29 +258,11 @@ func finishReason(r string, calls bool) string {
 }
 
 func (t *Chat) readUsage(u gjson.Result) bool {
-	if !u.IsObject() {
-		return false
+	usage, ok := translator.ReadOpenAIUsage(u, t.model)
+	if ok {
+		t.usage = usage
 	}
-	t.usage = translator.Usage{
-		PromptTokens:     u.Get("prompt_tokens").Int(),
-		CompletionTokens: u.Get("completion_tokens").Int(),
-		TotalTokens:      u.Get("total_tokens").Int(),
-		Model:            t.model,
-	}
-	if t.usage.TotalTokens == 0 {
-		t.usage.TotalTokens = t.usage.PromptTokens + t.usage.CompletionTokens
-	}
-	return true
-}
-
-func appendUsage(dst []byte, u translator.Usage) []byte {
-	dst = append(dst, `{"prompt_tokens":`...)
-	dst = translator.AppendInt(dst, u.PromptTokens)
-	dst = append(dst, `,"completion_tokens":`...)
-	dst = translator.AppendInt(dst, u.CompletionTokens)
-	dst = append(dst, `,"total_tokens":`...)
-	dst = translator.AppendInt(dst, u.TotalTokens)
-	return append(dst, '}')
+	return ok
 }
 
 // ResponseStream implements translator.Translator: Spark's SSE stream in, OpenAI chunks
@@ -306,10 +288,9 @@ func (t *Chat) ResponseStream(dst, chunk []byte, end bool) ([]byte, error) {
 	return dst, nil
 }
 
+// appendError ends the client's stream with an error chunk and [DONE].
 func appendError(dst []byte, msg, typ, code string) []byte {
-	dst = append(dst, "data: "...)
-	dst = translator.AppendOpenAIError(dst, msg, typ, code)
-	return append(dst, "\n\ndata: [DONE]\n\n"...)
+	return append(translator.AppendOpenAIErrorEvent(dst, msg, typ, code), "data: [DONE]\n\n"...)
 }
 
 func (t *Chat) chunkHead(dst []byte) []byte {
@@ -338,7 +319,7 @@ func (t *Chat) event(dst, data []byte) []byte {
 		if st.usage {
 			dst = t.chunkHead(dst)
 			dst = append(dst, `,"choices":[],"usage":`...)
-			dst = appendUsage(dst, t.usage)
+			dst = translator.AppendOpenAIUsage(dst, t.usage)
 			dst = append(dst, "}\n\n"...)
 		}
 		st.done = true

@@ -33,9 +33,47 @@ var update = flag.Bool("update", false, "rewrite the golden want files")
 
 // Run checks every fixture in dir with converters made by newT. A fixture whose name
 // starts with "error" is an error answer: its want file holds the HTTP status on the
-// first line, then the client's error. A stream fixture whose name starts with "error"
-// or "cut" must end in an error chunk.
+// first line, then the client's error. A stream fixture whose name starts with "error",
+// "stream_error" or "cut" must end in an error.
 func Run(t *testing.T, dir string, newT func() translator.Translator) {
+	RunWith(t, dir, newT, Options{})
+}
+
+// Options are where a package's fixtures differ from what Run assumes: an OpenAI chat
+// client reading the answers, answers converted after their case's request fixture.
+type Options struct {
+	// Answers makes the converter of response and stream fixtures (default: newT).
+	Answers func() translator.Translator
+	// Fresh converts response and stream fixtures with a converter from Answers alone,
+	// never after their case's request fixture.
+	Fresh bool
+	// Answer reads a converted JSON answer back (default: CheckAnswer with Choices
+	// and Usage); NoCheck reads nothing.
+	Answer func(t *testing.T, body []byte)
+	// Stream reads a converted stream back (default: CheckStream with Choices and
+	// Usage); wantErr says it must end in an error.
+	Stream func(t *testing.T, stream []byte, wantErr bool)
+	// Choices, when not 0, is the number of choices every default check wants.
+	Choices int
+	// Usage makes the default checks want usage that adds up (total = prompt +
+	// completion), and present in streams.
+	Usage bool
+}
+
+// NoCheck is an Options.Answer for answers no SDK reads back (embeddings, model lists).
+func NoCheck(*testing.T, []byte) {}
+
+// RunWith is Run with the given options.
+func RunWith(t *testing.T, dir string, newT func() translator.Translator, o Options) {
+	if o.Answers == nil {
+		o.Answers = newT
+	}
+	if o.Answer == nil {
+		o.Answer = func(t *testing.T, body []byte) { checkAnswer(t, body, o.Choices, o.Usage) }
+	}
+	if o.Stream == nil {
+		o.Stream = func(t *testing.T, stream []byte, wantErr bool) { checkStream(t, stream, wantErr, o.Choices, o.Usage) }
+	}
 	files, err := filepath.Glob(filepath.Join(dir, "*"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures in %s: %v", dir, err)
@@ -58,8 +96,8 @@ func Run(t *testing.T, dir string, newT func() translator.Translator) {
 			}
 			caseName := strings.TrimSuffix(base, kind)
 			prepared := func() translator.Translator {
-				tr := newT()
-				if kind != ".request.json" {
+				tr := o.Answers()
+				if !o.Fresh {
 					if req, err := os.ReadFile(filepath.Join(dir, caseName+".request.json")); err == nil {
 						if _, err := tr.RequestBody(req); err != nil {
 							t.Fatalf("RequestBody of %s.request.json: %v", caseName, err)
@@ -96,13 +134,13 @@ func Run(t *testing.T, dir string, newT func() translator.Translator) {
 				} else if isErr {
 					got = append([]byte(itoa(status)+"\n"), Indent(t, out)...)
 				} else {
-					CheckAnswer(t, out)
+					o.Answer(t, out)
 					got = Indent(t, out)
 				}
 			case ".stream.sse":
 				got = feed(prepared(), nil, input, len(input)+1)
 				CheckSplits(t, prepared, input, got)
-				CheckStream(t, got, isErr || strings.HasPrefix(base, "cut"))
+				o.Stream(t, got, isErr || strings.HasPrefix(base, "stream_error") || strings.HasPrefix(base, "cut"))
 			}
 			ext := filepath.Ext(kind)
 			Compare(t, filepath.Join(dir, caseName+strings.TrimSuffix(kind, ext)+".want"+ext), got)
@@ -206,15 +244,18 @@ var params = openai.ChatCompletionNewParams{Model: "m", Messages: []openai.ChatC
 
 // CheckAnswer reads a chat completion with openai-go: choices with a finish_reason,
 // tool calls with an id, a name and JSON object arguments.
-func CheckAnswer(t *testing.T, body []byte) {
+func CheckAnswer(t *testing.T, body []byte) { t.Helper(); checkAnswer(t, body, 0, false) }
+
+// checkAnswer is CheckAnswer also wanting n choices (n > 0) and usage that adds up.
+func checkAnswer(t *testing.T, body []byte, n int, usage bool) {
 	t.Helper()
 	c := client(t, "application/json", body)
 	cc, err := c.Chat.Completions.New(context.Background(), params)
 	if err != nil {
 		t.Fatalf("openai SDK rejects the answer: %v\n%s", err, body)
 	}
-	if len(cc.Choices) == 0 {
-		t.Fatalf("no choices\n%s", body)
+	if len(cc.Choices) == 0 || n > 0 && len(cc.Choices) != n {
+		t.Fatalf("%d choices, want %d\n%s", len(cc.Choices), max(n, 1), body)
 	}
 	for _, c := range cc.Choices {
 		if c.FinishReason == "" {
@@ -227,11 +268,20 @@ func CheckAnswer(t *testing.T, body []byte) {
 			}
 		}
 	}
+	if u := cc.Usage; usage && u.TotalTokens != u.PromptTokens+u.CompletionTokens {
+		t.Errorf("usage %+v is not consistent", u)
+	}
 }
 
 // CheckStream reads a stream with openai-go's accumulator: it must end in an error
 // when wantErr, else in finished choices.
 func CheckStream(t *testing.T, stream []byte, wantErr bool) {
+	t.Helper()
+	checkStream(t, stream, wantErr, 0, false)
+}
+
+// checkStream is CheckStream also wanting n choices (n > 0) and usage that adds up.
+func checkStream(t *testing.T, stream []byte, wantErr bool, n int, usage bool) {
 	t.Helper()
 	if !bytes.HasSuffix(stream, []byte("data: [DONE]\n\n")) {
 		t.Fatalf("stream does not end in [DONE]:\n%s", stream)
@@ -248,12 +298,15 @@ func CheckStream(t *testing.T, stream []byte, wantErr bool) {
 	if wantErr {
 		return
 	}
-	if len(acc.Choices) == 0 {
-		t.Fatalf("no choices\n%s", stream)
+	if len(acc.Choices) == 0 || n > 0 && len(acc.Choices) != n {
+		t.Fatalf("%d choices, want %d\n%s", len(acc.Choices), max(n, 1), stream)
 	}
 	for _, c := range acc.Choices {
 		if c.FinishReason == "" {
 			t.Fatalf("choice %d not finished\n%s", c.Index, stream)
 		}
+	}
+	if u := acc.Usage; usage && (u.TotalTokens == 0 || u.TotalTokens != u.PromptTokens+u.CompletionTokens) {
+		t.Errorf("usage %+v is not consistent", u)
 	}
 }
