@@ -225,9 +225,9 @@ func (t *Chat) v2Event(dst, data []byte) []byte {
 		t.st.done = true
 		return append(dst, "data: [DONE]\n\n"...)
 	}
-	if !gjson.Valid(s) {
+	if !gjson.Valid(s) || !gjson.Parse(s).IsObject() {
 		t.st.done = true
-		return appendError(dst, "upstream stream event is not valid JSON", "server_error", "bad_upstream_response")
+		return appendError(dst, "upstream stream event is not a JSON object", "server_error", "bad_upstream_response")
 	}
 	root := gjson.Parse(s)
 	if out, bad := t.inbandError(dst, root); bad {

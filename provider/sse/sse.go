@@ -246,7 +246,25 @@ func (r *Reader) field(b []byte, i, j int) {
 
 // AppendData appends `data: <payload>\n\n`.
 func AppendData(dst, payload []byte) []byte {
-	dst = append(dst, "data: "...)
+	return appendDataLines(append(dst, "data: "...), payload)
+}
+
+// appendDataLines appends payload as the value of the `data:` field just written, and
+// ends the event. A payload of several lines (a pretty-printed JSON copied from an
+// upstream event) becomes one `data:` line per line, as SSE reads it back joined.
+func appendDataLines(dst, payload []byte) []byte {
+	for {
+		i := bytes.IndexAny(payload, "\r\n")
+		if i < 0 {
+			break
+		}
+		dst = append(dst, payload[:i]...)
+		if payload[i] == '\r' && i+1 < len(payload) && payload[i+1] == '\n' {
+			i++
+		}
+		payload = payload[i+1:]
+		dst = append(dst, "\ndata: "...)
+	}
 	dst = append(dst, payload...)
 	return append(dst, '\n', '\n')
 }
@@ -256,8 +274,7 @@ func AppendEvent(dst []byte, name string, payload []byte) []byte {
 	dst = append(dst, "event: "...)
 	dst = append(dst, name...)
 	dst = append(dst, "\ndata: "...)
-	dst = append(dst, payload...)
-	return append(dst, '\n', '\n')
+	return appendDataLines(dst, payload)
 }
 
 // Done is the OpenAI stream terminator event.

@@ -197,3 +197,21 @@ func FuzzReaderMatchesReference(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendDataLines: a payload of several lines is written as one data line each, so
+// that a reader gets the payload back (joined by "\n") and no line is read as a field.
+func TestAppendDataLines(t *testing.T) {
+	for _, payload := range []string{`{"a":1}`, "{\n  \"a\": 1\n}", "x\r\ny\rz", "\n\"\"", ""} {
+		out := AppendData(nil, []byte(payload))
+		var r Reader
+		r.Feed(out)
+		ev, ok := r.Next()
+		want := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(payload)
+		if !ok || string(ev.Data) != want {
+			t.Errorf("AppendData(%q) = %q, read back %q (ok %v), want %q", payload, out, ev.Data, ok, want)
+		}
+		if _, more := r.Next(); more {
+			t.Errorf("AppendData(%q) = %q: more than one event", payload, out)
+		}
+	}
+}
