@@ -25,9 +25,9 @@ type httpContext struct {
 	decision   route.Decision
 	intent     route.Intent // the LLM classifier's answer (intent mode with a classifier)
 	classified bool         // the classifier was asked
-	timed    bool      // the request's timings are needed (metrics routing)
-	start    time.Time // when the request left for the upstream
-	ttfb     time.Duration
+	timed      bool         // the request's timings are needed (metrics routing)
+	start      time.Time    // when the request left for the upstream
+	ttfb       time.Duration
 
 	fb      *fallback // resilience: what another attempt needs, what failed
 	mon     *monitor  // monitoring: what the request leaves behind
