@@ -13,3 +13,6 @@ func responseBody(size int) []byte {
 
 // replaceResponseBody replaces the whole current response body piece with b.
 func replaceResponseBody(b []byte) { _ = proxywasm.ReplaceHttpResponseBody(b) }
+
+// setProperty sets the property at the one-element path (see body_wasm.go).
+func setProperty(path string, value []byte) { _ = proxywasm.SetProperty([]string{path}, value) }

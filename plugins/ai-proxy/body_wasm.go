@@ -78,3 +78,16 @@ func responseBody(size int) []byte {
 func replaceResponseBody(b []byte) {
 	proxySetBufferBytes(bufferTypeHttpResponseBody, 0, math.MaxInt32, unsafe.SliceData(b), int32(len(b)))
 }
+
+// proxySetProperty is the ABI's proxy_set_property, called directly: the SDK's
+// SetProperty serializes the path into a new allocation on every call, and monitoring
+// sets a dozen properties per request.
+//
+//go:wasmimport env proxy_set_property
+func proxySetProperty(pathData *byte, pathSize int32, data *byte, dataSize int32) uint32
+
+// setProperty sets the property at the one-element path (a one-element path is its
+// own serialization).
+func setProperty(path string, value []byte) {
+	proxySetProperty(unsafe.StringData(path), int32(len(path)), unsafe.SliceData(value), int32(len(value)))
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tidwall/gjson"
@@ -160,18 +161,36 @@ func (h *httpContext) finishMonitor(status int) {
 		r.Cause = telemetry.CauseUpstreamError
 	}
 	r.ResponseContent = m.response
-	h.plugin.metrics.Write(r, h.plugin.addMetric)
-	redact := m.secrets // the client's credential, and every token of the route
-	for _, c := range append(h.config.providers, h.config.active) {
-		if c != nil {
-			redact = append(redact, c.APITokens...)
+	p := h.plugin
+	p.metrics.Write(r, p.addMetric)
+	var redact []string
+	if h.config.monitoring.logContent { // only content can hold a secret
+		redact = m.secrets // the client's credential, and every token of the route
+		for _, c := range append(h.config.providers, h.config.active) {
+			if c != nil {
+				redact = append(redact, c.APITokens...)
+			}
 		}
 	}
-	line := telemetry.AppendAILog(nil, r, redact, h.config.monitoring.contentLimit)
-	_ = proxywasm.SetProperty([]string{"ai_log"}, telemetry.AppendLogProperty(nil, line))
-	telemetry.SpanAttributes(r, func(k, v string) {
-		_ = proxywasm.SetProperty([]string{"trace_span_tag." + k}, []byte(v))
-	})
+	// The log line and its escaped form are built in buffers the VM reuses.
+	p.logBuf = telemetry.AppendAILog(p.logBuf[:0], r, redact, h.config.monitoring.contentLimit)
+	p.propBuf = telemetry.AppendLogProperty(p.propBuf[:0], p.logBuf)
+	setProperty("ai_log", p.propBuf)
+	telemetry.SpanAttributes(r, p.setSpanTag)
+}
+
+// setSpanTag sets one span attribute through Higress's trace_span_tag property; the
+// property paths are built once per key.
+func (p *pluginContext) setSpanTag(k, v string) {
+	path, ok := p.spanPaths[k]
+	if !ok {
+		if p.spanPaths == nil {
+			p.spanPaths = map[string]string{}
+		}
+		path = "trace_span_tag." + k
+		p.spanPaths[k] = path
+	}
+	setProperty(path, unsafeBytes(v))
 }
 
 // addMetric increments or records a metric, defining it with the host the first time
@@ -199,3 +218,6 @@ func (p *pluginContext) addMetric(name []byte, kind telemetry.MetricKind, value 
 		proxywasm.MetricCounter(id).Increment(uint64(value))
 	}
 }
+
+// unsafeBytes views s as bytes for a host call that only reads them.
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

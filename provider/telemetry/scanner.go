@@ -63,6 +63,8 @@ type Scanner struct {
 	id    []byte
 	model []byte
 	seen  bool // an event with data was read (model/id looked for)
+	tail  []byte
+	cut   bool // tail lost the stream's beginning
 }
 
 // usage as read, in the upstream's meaning; converted by Usage.
@@ -79,7 +81,7 @@ func NewScanner(kind Kind) *Scanner { return &Scanner{kind: kind} }
 // Reset makes s ready for another answer of the given protocol, keeping its memory.
 func (s *Scanner) Reset(kind Kind) {
 	s.r.Reset()
-	*s = Scanner{kind: kind, r: s.r, id: s.id[:0], model: s.model[:0]}
+	*s = Scanner{kind: kind, r: s.r, id: s.id[:0], model: s.model[:0], tail: s.tail[:0]}
 }
 
 // Body reads a complete, non-streamed JSON answer.
@@ -111,8 +113,20 @@ func (s *Scanner) Body(b []byte) {
 
 // Piece reads the next piece of a streamed (SSE) answer; end marks the last piece. b is
 // only read during the call.
+//
+// Chat and Anthropic streams carry their model and id in the first event and their
+// final usage in the last ones: once the first event is read, pieces are only kept as a
+// bounded tail, read when the stream ends — no per-event work in between. Responses
+// streams are read event by event (response.completed carries the whole answer and may
+// be larger than the tail).
 func (s *Scanner) Piece(b []byte, end bool) {
-	if len(b) > 0 {
+	tailMode := s.kind == OpenAIChat || s.kind == Anthropic
+	if tailMode && s.seen {
+		s.keepTail(b)
+	} else if len(b) > 0 {
+		if tailMode {
+			s.keepTail(b)
+		}
 		s.r.Feed(b)
 		for {
 			ev, ok := s.r.Next()
@@ -122,15 +136,58 @@ func (s *Scanner) Piece(b []byte, end bool) {
 			s.event(ev.Data)
 		}
 	}
-	if end {
+	if !end {
+		return
+	}
+	if tailMode {
+		// The last events, from the first event boundary in the tail when it is cut.
+		t := s.tail
+		if s.cut {
+			i := bytes.Index(t, []byte("\n\n"))
+			if i < 0 {
+				return
+			}
+			t = t[i+2:]
+		}
+		var r sse.Reader
+		r.Feed(t)
 		for {
-			ev, ok := s.r.Flush()
+			ev, ok := r.Flush()
 			if !ok {
 				break
 			}
 			s.event(ev.Data)
 		}
+		return
 	}
+	for {
+		ev, ok := s.r.Flush()
+		if !ok {
+			break
+		}
+		s.event(ev.Data)
+	}
+}
+
+// maxTail is how much of a stream's end is kept for its usage (the usage chunk of a chat
+// stream and Anthropic's message_delta are a few hundred bytes).
+const maxTail = 2 << 10
+
+// keepTail keeps at least the last maxTail bytes of the stream in s.tail: it grows to
+// twice that before the oldest half is dropped, so each byte is copied about twice.
+func (s *Scanner) keepTail(b []byte) {
+	if len(b) >= maxTail {
+		s.tail, s.cut = append(s.tail[:0], b[len(b)-maxTail:]...), true
+		return
+	}
+	if s.tail == nil {
+		s.tail = make([]byte, 0, 2*maxTail) // one allocation per stream
+	}
+	if len(s.tail)+len(b) > 2*maxTail {
+		n := copy(s.tail, s.tail[len(s.tail)-maxTail:])
+		s.tail, s.cut = s.tail[:n], true
+	}
+	s.tail = append(s.tail, b...)
 }
 
 // event reads one SSE event's data.

@@ -1,6 +1,9 @@
 package telemetry
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // SpanAttributes reports the OpenTelemetry gen_ai span attributes of r to set. The
 // plugin writes each with proxy_set_property at path ["trace_span_tag.<key>"] (Higress
@@ -61,17 +64,16 @@ func SpanAttributes(r *Record, set func(key, value string)) {
 
 // operation maps the API the client called to gen_ai.operation.name.
 func operation(api string) string {
-	switch api {
-	case "chat/completions", "anthropic/v1/messages", "responses":
+	switch {
+	case strings.HasSuffix(api, "chatcompletions"), strings.HasSuffix(api, "chat/completions"),
+		strings.HasSuffix(api, "messages"), strings.HasSuffix(api, "responses"):
 		return "chat"
-	case "completions":
+	case strings.HasSuffix(api, "completions"):
 		return "text_completion"
-	case "embeddings":
+	case strings.HasSuffix(api, "embeddings"):
 		return "embeddings"
-	case "rerank":
+	case strings.HasSuffix(api, "rerank"):
 		return "rerank"
-	case "images/generations":
-		return "image_generation"
 	}
 	return ""
 }
