@@ -29,7 +29,7 @@ const AttemptsHeader = "x-ai-attempts"
 // finished.
 type fallback struct {
 	res     *route.Resilience // the routing section's fallback policy; nil: retries only
-	cluster string            // the route's own cluster: where the first provider's retries go
+	cluster string            // the route's own cluster, read when a retry needs it
 	headers [][2]string       // the client's request headers, before the plugin changed them
 	body    []byte            // the client's request body
 	tried   []string          // providers given up on for this request
@@ -62,8 +62,7 @@ func (h *httpContext) beginFallback(res *route.Resilience) {
 		return
 	}
 	hs, _ := proxywasm.GetHttpRequestHeaders()
-	cluster, _ := proxywasm.GetProperty([]string{"cluster_name"})
-	h.fb = &fallback{res: res, headers: hs, cluster: string(cluster), attempts: 1}
+	h.fb = &fallback{res: res, headers: hs, attempts: 1}
 }
 
 // keepBody keeps the client's body for later attempts.
@@ -132,6 +131,9 @@ func (h *httpContext) attemptFailed(a attempt, status int, latency time.Duration
 	if i := a.req.TokenIndex(); i >= 0 {
 		fb.tokens = append(fb.tokens, triedToken{c.ID, i})
 	}
+	if a.cluster == "" { // the first attempt went the route's own way
+		a.cluster = fb.routeCluster()
+	}
 	if c.Retry != nil && c.RetryOn(status) && fb.retries < int(c.Retry.MaxRetries) && a.cluster != "" {
 		if h.dispatch(c, a.model, a.cluster, c.Retry.Timeout) {
 			fb.retries++
@@ -141,6 +143,15 @@ func (h *httpContext) attemptFailed(a attempt, status int, latency time.Duration
 	fb.tried = append(fb.tried, c.ID)
 	fb.retries = 0
 	return h.dispatchFallback()
+}
+
+// routeCluster is the route's own cluster (the cluster_name property), read once.
+func (fb *fallback) routeCluster() string {
+	if fb.cluster == "" {
+		v, _ := proxywasm.GetProperty([]string{"cluster_name"})
+		fb.cluster = string(v)
+	}
+	return fb.cluster
 }
 
 // avoid lists the tokens of provider c that failed this request.

@@ -58,7 +58,7 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 	h.beginMonitor()
 	if cfg.routing != nil {
 		h.routed = true
-		h.timed = cfg.routing.Mode() == route.ModeMetrics || cfg.routing.Resilience() != nil || cfg.retries
+		h.timed = cfg.routing.Mode() == route.ModeMetrics // latencies feed the metrics mode only
 		h.beginFallback(cfg.routing.Resilience())
 		if !endOfStream {
 			h.readBody = true
@@ -66,7 +66,6 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 		}
 		return h.choose(nil)
 	}
-	h.timed = cfg.retries || cfg.active.Failover != nil
 	h.beginFallback(nil)
 	if !h.prepare(cfg.active) {
 		return types.ActionPause
