@@ -14,6 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 
+	"github.com/ai-proxy/ai-proxy/hack/examples"
 	"github.com/ai-proxy/ai-proxy/provider"
 	"github.com/ai-proxy/ai-proxy/provider/route"
 )
@@ -76,10 +77,10 @@ type example struct {
 	cfg  any
 }
 
-// examples returns every documented and shipped plugin configuration: the seed examples,
+// documentedExamples returns every documented and shipped plugin configuration: the seed examples,
 // the README's ```yaml blocks under "Model services" and "Monitoring", the WasmPlugin of
 // the README and the plugin configurations of build/*.yaml.
-func examples(t *testing.T) []example {
+func documentedExamples(t *testing.T) []example {
 	t.Helper()
 	var out []example
 	raw, err := os.ReadFile(filepath.Join(root, "testdata/config/seed-examples.yaml"))
@@ -94,7 +95,7 @@ func examples(t *testing.T) []example {
 		out = append(out, example{"seed " + name, cfg})
 	}
 	for _, sec := range []string{"## Model services", "## Monitoring"} {
-		for i, block := range readmeYAML(t, sec) {
+		for i, block := range mustReadme(t, sec) {
 			var doc any
 			if err := yaml.Unmarshal([]byte(block), &doc); err != nil {
 				t.Fatalf("README %s example %d: %v", sec, i+1, err)
@@ -134,7 +135,7 @@ func examples(t *testing.T) []example {
 			if err := dec.Decode(&doc); err != nil {
 				break
 			}
-			walkConfigs(doc, func(cfg any) { out = append(out, example{fmt.Sprintf("%s doc %d", name, n), cfg}) })
+			examples.WalkConfigs(doc, func(cfg any) { out = append(out, example{fmt.Sprintf("%s doc %d", name, n), cfg}) })
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
@@ -145,7 +146,7 @@ func examples(t *testing.T) []example {
 // schema (build/spec.yaml).
 func TestSchemaExamples(t *testing.T) {
 	_, schema := consoleSchema(t)
-	exs := examples(t)
+	exs := documentedExamples(t)
 	t.Logf("%d examples", len(exs))
 	if len(exs) < 20 {
 		t.Fatalf("only %d examples found", len(exs))
@@ -300,80 +301,11 @@ func codeFields(t *testing.T) map[string]string {
 	return out
 }
 
-// readmeYAML returns the ```yaml blocks of the README section under heading.
-func readmeYAML(t *testing.T, heading string) []string {
+func mustReadme(t *testing.T, heading string) []string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
+	blocks, err := examples.ReadmeYAML(root, heading)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, sec, ok := strings.Cut(string(raw), "\n"+heading+"\n")
-	if !ok {
-		t.Fatalf("README has no %q section", heading)
-	}
-	if i := strings.Index(sec, "\n## "); i >= 0 {
-		sec = sec[:i]
-	}
-	var blocks []string
-	for {
-		_, rest, ok := strings.Cut(sec, "```yaml\n")
-		if !ok {
-			return blocks
-		}
-		block, after, _ := strings.Cut(rest, "```")
-		blocks, sec = append(blocks, block), after
-	}
-}
-
-// walkConfigs finds plugin configurations in a YAML document as the gateway hands them to
-// the plugin: Envoy's wasm filter `configuration.value` (JSON text), and a WasmPlugin's
-// defaultConfig with its matchRules as `_rules_` (as plugins/ai-proxy/config_test.go).
-func walkConfigs(v any, found func(any)) {
-	switch x := v.(type) {
-	case map[string]any:
-		if x["kind"] == "WasmPlugin" {
-			spec, _ := x["spec"].(map[string]any)
-			cfg, _ := spec["defaultConfig"].(map[string]any)
-			if cfg == nil {
-				cfg = map[string]any{}
-			}
-			var rules []any
-			rs, _ := spec["matchRules"].([]any)
-			for _, r := range rs {
-				r, _ := r.(map[string]any)
-				rule := map[string]any{}
-				for k, key := range map[string]string{"ingress": "_match_route_", "domain": "_match_domain_", "service": "_match_service_"} {
-					if r[k] != nil {
-						rule[key] = r[k]
-					}
-				}
-				if c, ok := r["config"].(map[string]any); ok {
-					for k, v := range c {
-						rule[k] = v
-					}
-				}
-				rules = append(rules, rule)
-			}
-			if rules != nil {
-				cfg["_rules_"] = rules
-			}
-			found(cfg)
-			return
-		}
-		for k, e := range x {
-			if m, ok := e.(map[string]any); ok && k == "configuration" {
-				if s, ok := m["value"].(string); ok {
-					var cfg any
-					if json.Unmarshal([]byte(s), &cfg) == nil {
-						found(cfg)
-					}
-				}
-			}
-			walkConfigs(e, found)
-		}
-	case []any:
-		for _, e := range x {
-			walkConfigs(e, found)
-		}
-	}
+	return blocks
 }

@@ -7,12 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
 	"github.com/higress-group/wasm-go/pkg/test"
 	"gopkg.in/yaml.v3"
+
+	"github.com/ai-proxy/ai-proxy/hack/examples"
 )
 
 // TestDocumentedExamplesStart starts the plugin with every documented configuration
@@ -74,10 +75,14 @@ func TestShippedExamplesStart(t *testing.T) {
 			if err := dec.Decode(&doc); err != nil {
 				break
 			}
-			walkConfigs(doc, func(cfg any) { add(filepath.Base(f), cfg) })
+			examples.WalkConfigs(doc, func(cfg any) { add(filepath.Base(f), cfg) })
 		}
 	}
-	for i, block := range readmeYAML(t, "## Model services") {
+	blocks, err := examples.ReadmeYAML("../..", "## Model services")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, block := range blocks {
 		var cfg any
 		if err := yaml.Unmarshal([]byte(block), &cfg); err != nil {
 			t.Fatalf("README Model services example %d: %v", i+1, err)
@@ -102,82 +107,4 @@ func TestShippedExamplesStart(t *testing.T) {
 			})
 		}
 	})
-}
-
-// readmeYAML returns the ```yaml blocks of the README section under heading.
-func readmeYAML(t *testing.T, heading string) []string {
-	raw, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, sec, ok := strings.Cut(string(raw), "\n"+heading+"\n")
-	if !ok {
-		t.Fatalf("README has no %q section", heading)
-	}
-	if i := strings.Index(sec, "\n## "); i >= 0 {
-		sec = sec[:i]
-	}
-	var blocks []string
-	for {
-		_, rest, ok := strings.Cut(sec, "```yaml\n")
-		if !ok {
-			return blocks
-		}
-		block, after, _ := strings.Cut(rest, "```")
-		blocks, sec = append(blocks, block), after
-	}
-}
-
-// walkConfigs finds plugin configurations in a YAML document: Envoy's wasm filter
-// `configuration.value` (JSON text), and a WasmPlugin's spec as Higress hands it to the
-// plugin (defaultConfig, with matchRules as `_rules_`: ingress, domain and service as
-// `_match_route_`, `_match_domain_`, `_match_service_`).
-func walkConfigs(v any, found func(any)) {
-	switch x := v.(type) {
-	case map[string]any:
-		if x["kind"] == "WasmPlugin" {
-			spec, _ := x["spec"].(map[string]any)
-			cfg, _ := spec["defaultConfig"].(map[string]any)
-			if cfg == nil {
-				cfg = map[string]any{}
-			}
-			var rules []any
-			rs, _ := spec["matchRules"].([]any)
-			for _, r := range rs {
-				r, _ := r.(map[string]any)
-				rule := map[string]any{}
-				for k, key := range map[string]string{"ingress": "_match_route_", "domain": "_match_domain_", "service": "_match_service_"} {
-					if r[k] != nil {
-						rule[key] = r[k]
-					}
-				}
-				if c, ok := r["config"].(map[string]any); ok {
-					for k, v := range c {
-						rule[k] = v
-					}
-				}
-				rules = append(rules, rule)
-			}
-			if rules != nil {
-				cfg["_rules_"] = rules
-			}
-			found(cfg)
-			return
-		}
-		for k, e := range x {
-			if m, ok := e.(map[string]any); ok && k == "configuration" {
-				if s, ok := m["value"].(string); ok {
-					var cfg any
-					if json.Unmarshal([]byte(s), &cfg) == nil {
-						found(cfg)
-					}
-				}
-			}
-			walkConfigs(e, found)
-		}
-	case []any:
-		for _, e := range x {
-			walkConfigs(e, found)
-		}
-	}
 }
