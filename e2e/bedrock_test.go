@@ -114,28 +114,8 @@ func TestBedrockOpenAISDK(t *testing.T) {
 		require.Equal(t, calls[0].ID, body.Get("messages.2.content.0.toolResult.toolUseId").Str)
 	})
 
-	t.Run("error", func(t *testing.T) {
-		_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
-			Model:    "mock-error-429",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")},
-		})
-		var apiErr *openai.Error
-		require.ErrorAs(t, err, &apiErr)
-		require.Equal(t, 429, apiErr.StatusCode)
-		require.Equal(t, "ThrottlingException", apiErr.Code)
-		require.Equal(t, "rate_limit_error", apiErr.Type)
-		require.NotEmpty(t, apiErr.Message)
-	})
-
-	t.Run("exception mid-stream", func(t *testing.T) {
-		stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
-			Model:    "mock-error-midstream",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Tell me a long story")},
-		}, optionWords("8"))
-		for stream.Next() {
-		}
-		require.Error(t, stream.Err(), "a stream ended by an exception must not pass for complete")
-	})
+	t.Run("error", func(t *testing.T) { requireRateLimited(t, client, "ThrottlingException") })
+	t.Run("exception mid-stream", func(t *testing.T) { requireBrokenStreamFails(t, client) })
 }
 
 func TestBedrockAnthropicSDK(t *testing.T) {

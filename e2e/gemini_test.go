@@ -144,28 +144,8 @@ func TestGeminiOpenAISDK(t *testing.T) {
 		requireGeminiUpstream(t, e, "/v1beta/models")
 	})
 
-	t.Run("error", func(t *testing.T) {
-		_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
-			Model:    "mock-error-429",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")},
-		})
-		var apiErr *openai.Error
-		require.ErrorAs(t, err, &apiErr)
-		require.Equal(t, 429, apiErr.StatusCode)
-		require.Equal(t, "RESOURCE_EXHAUSTED", apiErr.Code)
-		require.Equal(t, "rate_limit_error", apiErr.Type)
-		require.NotEmpty(t, apiErr.Message)
-	})
-
-	t.Run("cut stream", func(t *testing.T) {
-		stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
-			Model:    "mock-error-midstream",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Tell me a long story")},
-		}, optionWords("8"))
-		for stream.Next() {
-		}
-		require.Error(t, stream.Err(), "a cut stream must not pass for complete")
-	})
+	t.Run("error", func(t *testing.T) { requireRateLimited(t, client, "RESOURCE_EXHAUSTED") })
+	t.Run("cut stream", func(t *testing.T) { requireBrokenStreamFails(t, client) })
 }
 
 func TestGeminiAnthropicSDK(t *testing.T) {

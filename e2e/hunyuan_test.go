@@ -111,27 +111,8 @@ func TestHunyuanOpenAISDK(t *testing.T) {
 		require.Equal(t, calls[0].ID, up.Get("Messages.2.ToolCallId").Str)
 	})
 
-	t.Run("error", func(t *testing.T) {
-		_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
-			Model:    "mock-error-429",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")},
-		})
-		var apiErr *openai.Error
-		require.ErrorAs(t, err, &apiErr)
-		require.Equal(t, 429, apiErr.StatusCode)
-		require.Equal(t, "RequestLimitExceeded", apiErr.Code)
-		require.Equal(t, "rate_limit_error", apiErr.Type)
-	})
-
-	t.Run("stream error", func(t *testing.T) {
-		stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
-			Model:    "mock-error-midstream",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Tell me a long story")},
-		}, optionWords("8"))
-		for stream.Next() {
-		}
-		require.Error(t, stream.Err(), "a broken stream must not pass for complete")
-	})
+	t.Run("error", func(t *testing.T) { requireRateLimited(t, client, "RequestLimitExceeded") })
+	t.Run("stream error", func(t *testing.T) { requireBrokenStreamFails(t, client) })
 }
 
 func TestHunyuanWrongKey(t *testing.T) {
