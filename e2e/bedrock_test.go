@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/openai/openai-go/v3"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
@@ -120,28 +119,11 @@ func TestBedrockOpenAISDK(t *testing.T) {
 
 func TestBedrockAnthropicSDK(t *testing.T) {
 	e := gateway(t, "bedrock-anthropic", bedrockCfg)
-	client := anthropicClient(e)
-	ctx := context.Background()
-
-	msg, err := client.Messages.New(ctx, hello("claude-sonnet-4-5"))
-	require.NoError(t, err)
-	require.Equal(t, "text", msg.Content[0].Type)
-	require.Contains(t, msg.Content[0].Text, "Hello Claude")
-	require.Equal(t, anthropic.StopReasonEndTurn, msg.StopReason)
-	require.Positive(t, msg.Usage.InputTokens)
-	requireBedrockUpstream(t, e, bedrockModelPath+"/converse")
-
-	stream := client.Messages.NewStreaming(ctx, hello("claude-sonnet-4-5"), anthropicWords("6"))
-	var acc anthropic.Message
-	var last string
-	for stream.Next() {
-		ev := stream.Current()
-		require.NoError(t, acc.Accumulate(ev))
-		last = ev.Type
-	}
-	require.NoError(t, stream.Err())
-	require.Equal(t, "message_stop", last)
-	require.Equal(t, anthropic.StopReasonEndTurn, acc.StopReason)
-	require.Len(t, strings.Fields(acc.Content[0].Text), 6)
-	requireBedrockUpstream(t, e, bedrockModelPath+"/converse-stream")
+	requireAnthropicSDKServed(t, e, func(stream bool) {
+		if stream {
+			requireBedrockUpstream(t, e, bedrockModelPath+"/converse-stream")
+		} else {
+			requireBedrockUpstream(t, e, bedrockModelPath+"/converse")
+		}
+	})
 }

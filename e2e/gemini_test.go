@@ -150,31 +150,16 @@ func TestGeminiOpenAISDK(t *testing.T) {
 
 func TestGeminiAnthropicSDK(t *testing.T) {
 	e := gateway(t, "gemini-anthropic", geminiCfg)
+	requireAnthropicSDKServed(t, e, func(stream bool) {
+		if !stream {
+			requireGeminiUpstream(t, e, "/v1beta/models/gemini-2.5-flash:generateContent")
+			return
+		}
+		up := requireGeminiUpstream(t, e, "/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+		require.Equal(t, "alt=sse", up.RawQuery)
+	})
 	client := anthropicClient(e)
 	ctx := context.Background()
-
-	msg, err := client.Messages.New(ctx, hello("claude-sonnet-4-5"))
-	require.NoError(t, err)
-	require.Equal(t, "text", msg.Content[0].Type)
-	require.Contains(t, msg.Content[0].Text, "Hello Claude")
-	require.Equal(t, anthropic.StopReasonEndTurn, msg.StopReason)
-	require.Positive(t, msg.Usage.InputTokens)
-	requireGeminiUpstream(t, e, "/v1beta/models/gemini-2.5-flash:generateContent")
-
-	stream := client.Messages.NewStreaming(ctx, hello("claude-sonnet-4-5"), anthropicWords("6"))
-	var acc anthropic.Message
-	var last string
-	for stream.Next() {
-		ev := stream.Current()
-		require.NoError(t, acc.Accumulate(ev))
-		last = ev.Type
-	}
-	require.NoError(t, stream.Err())
-	require.Equal(t, "message_stop", last)
-	require.Equal(t, anthropic.StopReasonEndTurn, acc.StopReason)
-	require.Len(t, strings.Fields(acc.Content[0].Text), 6)
-	up := requireGeminiUpstream(t, e, "/v1beta/models/gemini-2.5-flash:streamGenerateContent")
-	require.Equal(t, "alt=sse", up.RawQuery)
 
 	// tool use
 	params := hello("claude-sonnet-4-5")

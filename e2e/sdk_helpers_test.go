@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"testing"
 
+	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/openai/openai-go/v3"
 	"github.com/stretchr/testify/require"
 )
@@ -35,4 +37,34 @@ func requireBrokenStreamFails(t *testing.T, client openai.Client) {
 	for stream.Next() {
 	}
 	require.Error(t, stream.Err(), "a broken stream must not pass for complete")
+}
+
+// requireAnthropicSDKServed: the Anthropic SDK gets a whole message and a whole stream (6
+// words, ending in message_stop) from a provider of another protocol; after each, check
+// looks at what reached the provider (stream says which call it was).
+func requireAnthropicSDKServed(t *testing.T, e *env, check func(stream bool)) {
+	t.Helper()
+	client := anthropicClient(e)
+	ctx := context.Background()
+	msg, err := client.Messages.New(ctx, hello("claude-sonnet-4-5"))
+	require.NoError(t, err)
+	require.Equal(t, "text", msg.Content[0].Type)
+	require.Contains(t, msg.Content[0].Text, "Hello Claude")
+	require.Equal(t, anthropic.StopReasonEndTurn, msg.StopReason)
+	require.Positive(t, msg.Usage.InputTokens)
+	check(false)
+
+	stream := client.Messages.NewStreaming(ctx, hello("claude-sonnet-4-5"), anthropicWords("6"))
+	var acc anthropic.Message
+	var last string
+	for stream.Next() {
+		ev := stream.Current()
+		require.NoError(t, acc.Accumulate(ev))
+		last = ev.Type
+	}
+	require.NoError(t, stream.Err())
+	require.Equal(t, "message_stop", last)
+	require.Equal(t, anthropic.StopReasonEndTurn, acc.StopReason)
+	require.Len(t, strings.Fields(acc.Content[0].Text), 6)
+	check(true)
 }
