@@ -345,6 +345,28 @@ func (h *httpContext) probeFirstEvent(bodySize int, endOfStream bool) bool {
 	return false
 }
 
+// ownChat builds, for provider c, a chat completion the plugin sends itself by callout
+// (a token health check, the intent classifier's question): the request as converted for
+// the provider, its headers and body. token >= 0 picks the API token. false when the
+// provider cannot take the request.
+func ownChat(c *provider.Config, body []byte, token int) (*provider.Request, *headerMap, []byte, bool) {
+	const path = "/v1/chat/completions"
+	req, perr := provider.NewRequest(c, path)
+	if perr != nil {
+		return nil, nil, nil, false
+	}
+	if token >= 0 {
+		req.UseToken(token)
+	}
+	hm := newHeaderMap([][2]string{{":method", "POST"}, {":path", path}, {":authority", c.Host}, {"content-type", "application/json"}})
+	req.RewriteRequestHeaders(hm)
+	if body, perr = req.RewriteRequestBody(body, hm); perr != nil {
+		return nil, nil, nil, false
+	}
+	hm.Set("content-length", strconv.Itoa(len(body)))
+	return req, hm, body, true
+}
+
 // headerMap is a header list as provider.Headers, for the requests and answers of
 // callouts (names lower case).
 type headerMap struct{ pairs [][2]string }

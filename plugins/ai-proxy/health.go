@@ -96,19 +96,10 @@ func holdLease(now time.Time) bool {
 
 // healthCheck sends one chat request with token i of provider c.
 func healthCheck(c *provider.Config, i int, cluster string) {
-	const path = "/v1/chat/completions"
-	req, perr := provider.NewRequest(c, path)
-	if perr != nil {
+	_, hm, body, ok := ownChat(c, c.HealthCheckRequest(), i)
+	if !ok {
 		return
 	}
-	req.UseToken(i)
-	hm := newHeaderMap([][2]string{{":method", "POST"}, {":path", path}, {":authority", c.Host}, {"content-type", "application/json"}})
-	req.RewriteRequestHeaders(hm)
-	body, perr := req.RewriteRequestBody(c.HealthCheckRequest(), hm)
-	if perr != nil {
-		return
-	}
-	hm.Set("content-length", strconv.Itoa(len(body)))
 	_, err := proxywasm.DispatchHttpCall(cluster, hm.pairs, body, nil, c.Failover.HealthCheckTimeout, func(_, _, _ int) {
 		hs, _ := proxywasm.GetHttpCallResponseHeaders()
 		status, _ := strconv.Atoi(newHeaderMap(hs).Get(":status"))

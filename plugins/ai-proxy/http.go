@@ -364,17 +364,10 @@ func (h *httpContext) classify(in *route.Input, body []byte) bool {
 	h.classified = true
 	cl, _ := h.config.routing.Classifier()
 	c := h.config.provider(cl.Provider)
-	req, perr := provider.NewRequest(c, "/v1/chat/completions")
-	if perr != nil {
+	req, hm, q, ok := ownChat(c, route.ClassifierRequest(cl.Model, route.ExtractText(body, in.Anthropic)), -1)
+	if !ok {
 		return false
 	}
-	hm := newHeaderMap([][2]string{{":method", "POST"}, {":path", "/v1/chat/completions"}, {":authority", c.Host}, {"content-type", "application/json"}})
-	req.RewriteRequestHeaders(hm)
-	q, perr := req.RewriteRequestBody(route.ClassifierRequest(cl.Model, route.ExtractText(body, in.Anthropic)), hm)
-	if perr != nil {
-		return false
-	}
-	hm.Set("content-length", strconv.Itoa(len(q)))
 	_, err := proxywasm.DispatchHttpCall(cl.Cluster, hm.pairs, q, nil, uint32(cl.Timeout.Milliseconds()), func(_, size, _ int) {
 		hs, _ := proxywasm.GetHttpCallResponseHeaders()
 		rh := newHeaderMap(hs)

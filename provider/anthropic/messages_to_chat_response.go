@@ -490,7 +490,7 @@ func (t *MessagesToChat) event(dst, data []byte, atEOF bool) []byte {
 	t.tmpl.Reset()
 	// One pass picks the fields and checks the event is JSON.
 	var id, model, usage, errObj string
-	var c chunkChoice
+	var c translator.ChatChoice
 	sc := translator.NewScan(translator.View(data))
 	for sc.Next() {
 		switch sc.Key() {
@@ -499,7 +499,7 @@ func (t *MessagesToChat) event(dst, data []byte, atEOF bool) []byte {
 		case "model":
 			model = sc.Value()
 		case "choices":
-			c = readChoices(&sc)
+			c = translator.ReadChatChoices(&sc)
 		case "usage":
 			usage = sc.Value()
 		case "error":
@@ -522,7 +522,7 @@ func (t *MessagesToChat) event(dst, data []byte, atEOF bool) []byte {
 	if isObj(usage) {
 		s.usage.read(usage)
 		t.usage = s.usage.translator(s.model)
-	} else if c.found {
+	} else if c.Found {
 		t.setTemplate(data, &c)
 	}
 	return t.choice(dst, &c)
@@ -530,90 +530,20 @@ func (t *MessagesToChat) event(dst, data []byte, atEOF bool) []byte {
 
 // setTemplate remembers a chunk whose only effect is one text or reasoning delta, as
 // the next chunks will likely differ from it only in that text.
-func (t *MessagesToChat) setTemplate(data []byte, c *chunkChoice) {
-	if isArr(c.calls) || isText(c.finish) {
-		return
-	}
-	reasoning := c.reasoning
-	if reasoning == "" || reasoning == "null" {
-		reasoning = c.alt
-	}
-	switch {
-	case isStr(c.content) && !isText(reasoning):
-		t.tmpl.Set(translator.View(data), c.content)
+func (t *MessagesToChat) setTemplate(data []byte, c *translator.ChatChoice) {
+	if v, reasoning, ok := c.TemplateText(); ok {
+		t.tmpl.Set(translator.View(data), v)
 		t.tmplKind = 't'
-	case isStr(reasoning) && !isText(c.content):
-		t.tmpl.Set(translator.View(data), reasoning)
-		t.tmplKind = 'k'
-	}
-}
-
-// chunkChoice is what the first choice of an OpenAI chunk holds, as raw values.
-type chunkChoice struct {
-	reasoning, alt, content, calls, finish string
-	found                                  bool
-}
-
-// readChoices reads the choices array in place and returns its first choice with
-// index 0 (or no index): only that one has an Anthropic form.
-func readChoices(sc *translator.Scan) (first chunkChoice) {
-	found := false
-	list := sc.Enter()
-	for list.Next() {
-		if found {
-			continue
-		}
-		var index string
-		var c chunkChoice
-		el := list.Enter()
-		for el.Next() {
-			switch el.Key() {
-			case "index":
-				if index == "" { // the first, as gjson's Get
-					index = el.Value()
-				}
-			case "delta":
-				c.readDelta(&el)
-			case "finish_reason":
-				c.finish = el.Value()
-			}
-		}
-		list.Leave(&el)
-		if index != "" && rawInt(index) != 0 {
-			continue
-		}
-		first, found = c, true
-		first.found = true
-	}
-	sc.Leave(&list)
-	return first
-}
-
-func (c *chunkChoice) readDelta(sc *translator.Scan) {
-	c.reasoning, c.alt, c.content, c.calls = "", "", "", ""
-	d := sc.Enter()
-	for d.Next() {
-		switch d.Key() {
-		case "reasoning_content":
-			c.reasoning = d.Value()
-		case "reasoning": // OpenRouter's and newer vLLM's name
-			c.alt = d.Value()
-		case "content":
-			c.content = d.Value()
-		case "tool_calls":
-			c.calls = d.Value()
+		if reasoning {
+			t.tmplKind = 'k'
 		}
 	}
-	sc.Leave(&d)
 }
 
 // choice converts the delta and finish_reason of the first choice.
-func (t *MessagesToChat) choice(dst []byte, c *chunkChoice) []byte {
+func (t *MessagesToChat) choice(dst []byte, c *translator.ChatChoice) []byte {
 	s := &t.s
-	reasoning, content, calls, finish := c.reasoning, c.content, c.calls, c.finish
-	if reasoning == "" || reasoning == "null" {
-		reasoning = c.alt
-	}
+	reasoning, content, calls, finish := c.Reasoning, c.Content, c.Calls, c.Finish
 	if isText(reasoning) {
 		dst = t.text(dst, 'k', reasoning)
 	}

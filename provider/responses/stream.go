@@ -372,7 +372,7 @@ func (t *ResponsesToChat) event(dst, data []byte) []byte {
 	}
 	t.tmpl.Reset()
 	var id, model, created, usage, errObj string
-	var c chunkChoice
+	var c translator.ChatChoice
 	sc := translator.NewScan(translator.View(data))
 	for sc.Next() {
 		switch sc.Key() {
@@ -383,7 +383,7 @@ func (t *ResponsesToChat) event(dst, data []byte) []byte {
 		case "created":
 			created = sc.Value()
 		case "choices":
-			c = readChoices(&sc)
+			c = translator.ReadChatChoices(&sc)
 		case "usage":
 			usage = sc.Value()
 		case "error":
@@ -402,107 +402,43 @@ func (t *ResponsesToChat) event(dst, data []byte) []byte {
 	if isObj(usage) {
 		s.usage.read(usage)
 		t.usage = s.usage.translator(s.h.model)
-	} else if c.found {
+	} else if c.Found {
 		t.setTemplate(data, &c)
 	}
 	return t.choice(dst, &c)
 }
 
-func (t *ResponsesToChat) setTemplate(data []byte, c *chunkChoice) {
-	if isArr(c.calls) || isText(c.finish) {
-		return
-	}
-	reasoning := c.reasoning
-	if isNull(reasoning) {
-		reasoning = c.alt
-	}
-	switch {
-	case isStr(c.content) && !isText(reasoning):
-		t.tmpl.Set(translator.View(data), c.content)
+// setTemplate remembers a chunk whose only effect is one text or reasoning delta, as
+// the next chunks will likely differ from it only in that text.
+func (t *ResponsesToChat) setTemplate(data []byte, c *translator.ChatChoice) {
+	if v, reasoning, ok := c.TemplateText(); ok {
+		t.tmpl.Set(translator.View(data), v)
 		t.tmplK = 'm'
-	case isStr(reasoning) && !isText(c.content):
-		t.tmpl.Set(translator.View(data), reasoning)
-		t.tmplK = 'r'
+		if reasoning {
+			t.tmplK = 'r'
+		}
 	}
-}
-
-// chunkChoice is what the first choice of a chat chunk holds, as raw values.
-type chunkChoice struct {
-	reasoning, alt, content, calls, finish string
-	found                                  bool
-}
-
-// readChoices reads the choices array in place and returns its choice with index 0
-// (or no index): only that one has a Responses form.
-func readChoices(sc *translator.Scan) (first chunkChoice) {
-	found := false
-	list := sc.Enter()
-	for list.Next() {
-		if found {
-			continue
-		}
-		var index string
-		var c chunkChoice
-		el := list.Enter()
-		for el.Next() {
-			switch el.Key() {
-			case "index":
-				if index == "" {
-					index = el.Value()
-				}
-			case "delta":
-				d := el.Enter()
-				for d.Next() {
-					switch d.Key() {
-					case "reasoning_content":
-						c.reasoning = d.Value()
-					case "reasoning":
-						c.alt = d.Value()
-					case "content":
-						c.content = d.Value()
-					case "tool_calls":
-						c.calls = d.Value()
-					}
-				}
-				el.Leave(&d)
-			case "finish_reason":
-				c.finish = el.Value()
-			}
-		}
-		list.Leave(&el)
-		if index != "" && rawInt(index) != 0 {
-			continue
-		}
-		first, found = c, true
-		first.found = true
-	}
-	sc.Leave(&list)
-	return first
 }
 
 // choice converts the delta and finish_reason of the first choice.
-func (t *ResponsesToChat) choice(dst []byte, c *chunkChoice) []byte {
+func (t *ResponsesToChat) choice(dst []byte, c *translator.ChatChoice) []byte {
 	s := &t.s
-	reasoning := c.reasoning
-	if isNull(reasoning) {
-		reasoning = c.alt
+	if isText(c.Reasoning) {
+		dst = t.text(dst, 'r', c.Reasoning)
 	}
-	if isText(reasoning) {
-		dst = t.text(dst, 'r', reasoning)
+	if isText(c.Content) {
+		dst = t.text(dst, 'm', c.Content)
 	}
-	if isText(c.content) {
-		dst = t.text(dst, 'm', c.content)
-	}
-	if isArr(c.calls) {
+	if isArr(c.Calls) {
 		var n int64
-		sc := translator.NewScan(c.calls)
+		sc := translator.NewScan(c.Calls)
 		for sc.Next() {
 			dst = t.toolCall(dst, sc.Value(), n)
 			n++
 		}
 	}
-	if isText(c.finish) {
-		s.finish = strings.Clone(translator.Str(c.finish))
+	if isText(c.Finish) {
+		s.finish = strings.Clone(translator.Str(c.Finish))
 		dst = t.closeCur(dst)
 		dst = t.closeCalls(dst)
 	}
