@@ -72,6 +72,7 @@ func (r *Request) ObserveBody(body []byte) {
 func (r *Request) ObserveChunk(chunk []byte, end bool) []byte {
 	if r.scanner != nil {
 		r.scanner.Piece(chunk, end)
+		r.scanned = end
 	}
 	r.tail = appendTail(r.tail, chunk)
 	if !end || r.API == APIEmbeddings || r.API == APICohereRerank {
@@ -153,4 +154,14 @@ func (r *Request) AnswerID() string {
 		return ""
 	}
 	return r.scanner.ID()
+}
+
+// ObserveEnd reads what an observed stream left when it ended before its last piece
+// reached the plugin (the client went away right after the answer's last event): the
+// usage is in the stream's tail, read at its end.
+func (r *Request) ObserveEnd() {
+	if r.scanner != nil && r.streaming && !r.scanned {
+		r.scanner.Piece(nil, true)
+		r.scanned = true
+	}
 }

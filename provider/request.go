@@ -75,6 +75,7 @@ type Request struct {
 	tail       []byte             // the end of an observed stream
 	truncated  bool
 	watch      bool // a passed-through stream is watched for its last event
+	scanned    bool // the observed stream's end was read
 	// response side
 	status    int
 	streaming bool

@@ -142,6 +142,7 @@ func (h *httpContext) finishMonitor(status int) {
 		r.Status = h.status
 	}
 	if h.req != nil {
+		h.req.ObserveEnd()
 		r.Usage = h.req.Usage()
 		r.ResponseModel = r.Usage.Model
 		r.ChatID = h.req.AnswerID()

@@ -27,15 +27,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	var ailog string
-	status, upstream := g.serve(w, r, &ailog)
+	var ailog, upstream string
+	status := 0 // 0: the stream was reset (the client went away, or the gateway aborted it)
 	if g.opts.AccessLog != nil {
-		line := fmt.Sprintf("%s %s %s -> %d %s %s", start.Format(time.TimeOnly), r.Method, r.URL.RequestURI(), status, upstream, time.Since(start).Round(time.Microsecond))
-		if ailog != "" {
-			line += " ai_log=" + aiLog(ailog)
-		}
-		fmt.Fprintln(g.opts.AccessLog, line)
+		// Written also when the stream is aborted, as Envoy logs every stream.
+		defer func() {
+			line := fmt.Sprintf("%s %s %s -> %d %s %s", start.Format(time.TimeOnly), r.Method, r.URL.RequestURI(), status, upstream, time.Since(start).Round(time.Microsecond))
+			if ailog != "" {
+				line += " ai_log=" + aiLog(ailog)
+			}
+			fmt.Fprintln(g.opts.AccessLog, line)
+		}()
 	}
+	status, upstream = g.serve(w, r, &ailog)
 }
 
 // serve runs the request; the plugin's ai_log property, read once the stream is done
