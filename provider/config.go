@@ -76,6 +76,10 @@ type Config struct {
 	HunyuanAuthID        string    // `hunyuanAuthId`: Tencent Cloud SecretId
 	HunyuanAuthKey       string    // `hunyuanAuthKey`: Tencent Cloud SecretKey; never logged
 	AWS                  AWSConfig // awsRegion, awsAccessKey, ... (bedrock.go)
+	// --- dify, triton (dify.go, triton.go): difyApiUrl, botType, inputVariable, outputVariable,
+	// tritonDomain, tritonModelVersion.
+	Agents AgentsConfig
+	// --- end dify, triton
 
 	spec *Spec
 }
@@ -222,6 +226,7 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 	c.DoubaoDomain = v.Get("doubaoDomain").String()
 	c.HunyuanAuthID, c.HunyuanAuthKey = v.Get("hunyuanAuthId").String(), v.Get("hunyuanAuthKey").String()
 	c.AWS = readAWSConfig(v)
+	c.Agents = readAgentsConfig(v) // dify, triton
 	if c.Context != nil && (c.MoonshotFileID != "" || len(c.QwenFileIDs) > 0) {
 		return nil, fmt.Errorf("%s.context: cannot be used together with moonshotFileId or qwenFileIds", field)
 	}

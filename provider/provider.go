@@ -9,6 +9,8 @@
 package provider
 
 import (
+	"strings"
+
 	"github.com/ai-proxy/ai-proxy/provider/translator"
 )
 
@@ -55,6 +57,23 @@ type Spec struct {
 	// Translate returns the converter for one request, or nil when the request and
 	// answer pass through with only the model mapped.
 	Translate func(c *Config, r *Request) translator.Translator
+	// NativePrefixes are path prefixes of the provider's own API that no OpenAI-shaped
+	// route matches (Coze's /v3/chat): with `protocol: original` they pass, with
+	// credentials, as APINative.
+	NativePrefixes []string
+}
+
+// APINative is a request on one of a provider's NativePrefixes: passed through as it is.
+const APINative API = "native"
+
+// nativePath reports whether path is under one of the spec's NativePrefixes.
+func (s *Spec) nativePath(path string) bool {
+	for _, p := range s.NativePrefixes {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // specs is the provider registry, filled by the table in specs.go and by the files of

@@ -96,6 +96,9 @@ func NewRequest(c *Config, path string) (*Request, *Error) {
 		}
 	}
 	api, ok := Classify(path)
+	if !ok && c.Original && c.spec.nativePath(path) {
+		api, ok = APINative, true
+	}
 	if !ok {
 		return nil, errorf(404, "not_found", "no AI API at path "+strconv.Quote(trimQuery(path)))
 	}
