@@ -231,6 +231,10 @@ func (x *exchange) streaming() bool {
 		return x.dashscopeStreaming()
 	case protoGemini:
 		return strings.HasSuffix(x.r.URL.Path, ":streamGenerateContent")
+	case protoTriton:
+		return strings.HasSuffix(x.r.URL.Path, "/generate_stream")
+	case protoDify:
+		return x.req.Get("response_mode").String() == "streaming"
 	}
 	return x.req.Get("stream").Bool()
 }
@@ -249,8 +253,9 @@ func (x *exchange) inbandError() {
 		x.w.Write(x.errorBody(status, msg))
 		return
 	}
-	var ev []byte
+	ev := x.agentsInband() // dify.go
 	switch x.proto {
+	case protoDify, protoTriton, protoCoze:
 	case protoAnthropic:
 		ev = []byte("event: error\ndata: ")
 		ev = append(ev, mustJSON(map[string]any{"type": "error", "error": map[string]any{

@@ -10,7 +10,10 @@
 //     starting with "wan" — get an image answer: content [{"image": url}], usage width,
 //     height, image_count), text-embedding and text-rerank;
 //   - Gemini: /v1beta/models/{model}:generateContent and :streamGenerateContent;
-//   - Tencent Hunyuan ChatCompletions: POST / with X-TC-Action, TC3-signed (hunyuan.go).
+//   - Tencent Hunyuan ChatCompletions: POST / with X-TC-Action, TC3-signed (hunyuan.go);
+//   - Dify apps (/v1/chat-messages, /v1/completion-messages, /v1/workflows/run), Triton's
+//     generate extension (/v2/models/{model}/generate[_stream]) and Coze's /v3/chat
+//     (dify.go, triton.go, coze.go).
 //
 // Credentials: Authorization: Bearer (OpenAI, DashScope; Azure's api-key too), x-api-key
 // or Bearer on /v1/messages (Anthropic, and vendors' Anthropic-compatible routes),
@@ -334,6 +337,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.proto, serve = protoDeepL, x.deepl
 	case p == "/v1/text/chatcompletion_v2" || p == "/v1/text/chatcompletion_pro":
 		x.proto, serve = protoMiniMax, x.minimax
+	case p == "/v1/chat-messages" || p == "/v1/completion-messages" || p == "/v1/workflows/run": // dify.go
+		x.proto, serve = protoDify, x.dify
+	case isTritonPath(p): // triton.go
+		x.proto, serve = protoTriton, x.triton
+	case strings.HasPrefix(p, "/v3/chat"): // coze.go
+		x.proto, serve = protoCoze, x.coze
 	case strings.HasSuffix(p, "/chat/completions") && strings.HasSuffix(hostOnly(r.Host), "xf-yun.com"):
 		x.proto, serve = protoSpark, x.spark
 	case isBedrockPath(p):
@@ -437,6 +446,8 @@ func (x *exchange) authorized() bool {
 		return deeplAuthorized(r)
 	case protoHunyuan:
 		return true // the TC3 signature is checked by hunyuan()
+	case protoTriton:
+		return true // Triton takes no credential
 	case protoBedrock:
 		return bearer(r) != "" || strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ")
 	case protoGemini:
@@ -460,6 +471,10 @@ func (x *exchange) model() string {
 	if x.proto == protoBedrock {
 		return x.bedrockModel()
 	}
+	if x.proto == protoTriton {
+		m, _ := tritonModel(x.r.URL.Path)
+		return m
+	}
 	return x.req.Get("model").String()
 }
 
@@ -476,6 +491,9 @@ func (x *exchange) fail(status int, msg string) {
 
 // errorBody is the provider's error JSON for status (setting its request-id header).
 func (x *exchange) errorBody(status int, msg string) []byte {
+	if b := x.agentsError(status, msg); b != nil { // dify.go
+		return b
+	}
 	var b []byte
 	switch x.proto {
 	case protoAnthropic:
