@@ -80,11 +80,14 @@ func setupDify(c *Config) error {
 
 func quoteField(s string) string { return string(translator.AppendString(nil, s)) }
 
+// conversationHeader is the request header naming the Dify conversation to continue.
+const conversationHeader = "conversationid"
+
 // difyHeaders hands the client's ConversationId header (Higress's name) to the request's
 // converter.
 func difyHeaders(c *Config, r *Request, h Headers) {
 	if d, ok := r.translator.(*dify.Converter); ok {
-		if id := strings.TrimSpace(h.Get("conversationid")); id != "" {
+		if id := strings.TrimSpace(h.Get(conversationHeader)); id != "" {
 			d.SetConversation(id)
 		}
 	}
