@@ -119,12 +119,16 @@ func TestDifyAgentAndWorkflowOpenAISDK(t *testing.T) {
 		up := lastUpstream(t, e)
 		require.Equal(t, "dify.internal:5001", up.Host)
 		require.Equal(t, "Bearer app-agent-e2e", up.Header.Get("Authorization"))
-		// Dify refuses blocking mode for Agent apps: its error reaches the client.
-		_, err := client.Chat.Completions.New(ctx, userSays("Draw a cat"))
+		// Dify answers Agent apps in streaming mode only (the mock refuses blocking, as
+		// Dify does): a non-streaming client gets the streamed answer as one completion.
+		c, err := client.Chat.Completions.New(ctx, userSays("Draw a cat"))
+		require.NoError(t, err)
+		require.Equal(t, acc.Choices[0].Message.Content, c.Choices[0].Message.Content)
+		require.Equal(t, "stop", c.Choices[0].FinishReason)
+		require.Positive(t, c.Usage.TotalTokens)
+		require.Equal(t, "streaming", gjson.GetBytes(lastUpstream(t, e).Body, "response_mode").Str)
+		_, err = client.Chat.Completions.New(ctx, userSays("mock-error-midstream"))
 		requireAPIError(t, err, 400, "invalid_request_error")
-		var apiErr *openai.Error
-		require.ErrorAs(t, err, &apiErr)
-		require.Contains(t, apiErr.Message, "does not support blocking mode")
 	})
 	t.Run("workflow", func(t *testing.T) {
 		e := gateway(t, "dify-workflow", difyWorkflowCfg)

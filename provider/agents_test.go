@@ -111,3 +111,38 @@ func TestCozePaths(t *testing.T) {
 		t.Error("openai original passes /v3/chat")
 	}
 }
+
+// TestDifyAgentHeldStream: a non-streaming request to a Dify Agent app is sent streaming
+// (Dify streams Agent answers only); the SSE answer is held and answered as one JSON
+// completion, while a streaming request's answer stays a stream.
+func TestDifyAgentHeldStream(t *testing.T) {
+	c := mustConfig(t, `{"type":"dify","apiTokens":["k"],"botType":"Agent"}`)
+	const sse = "data: {\"event\": \"agent_message\", \"conversation_id\": \"c1\", \"answer\": \"Hi\", \"created_at\": 1}\n\n" +
+		"data: {\"event\": \"message_end\", \"conversation_id\": \"c1\", \"metadata\": {\"usage\": {\"prompt_tokens\": 2, \"completion_tokens\": 1, \"total_tokens\": 3}}}\n\n"
+	for _, stream := range []bool{false, true} {
+		r, e := NewRequest(c, "/v1/chat/completions")
+		if e != nil {
+			t.Fatal(e.Message)
+		}
+		h := testHeaders{":path": "/v1/chat/completions"}
+		r.RewriteRequestHeaders(h)
+		body := `{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":` + map[bool]string{false: "false", true: "true"}[stream] + `}`
+		out, e := r.RewriteRequestBody([]byte(body), h)
+		if e != nil || gjson.GetBytes(out, "response_mode").Str != "streaming" {
+			t.Fatalf("stream %v: %s %v", stream, out, e)
+		}
+		rh := testHeaders{"content-type": "text/event-stream"}
+		convert, streaming := r.RewriteResponseHeaders(200, rh)
+		if !convert || streaming != stream {
+			t.Fatalf("stream %v: convert %v streaming %v", stream, convert, streaming)
+		}
+		if stream {
+			continue
+		}
+		got, status := r.ConvertResponseBody([]byte(sse))
+		if status != 0 || rh["content-type"] != "application/json" || gjson.GetBytes(got, "choices.0.message.content").Str != "Hi" ||
+			gjson.GetBytes(got, "usage.total_tokens").Int() != 3 || gjson.GetBytes(got, "id").Str != "c1" {
+			t.Fatalf("held answer: %d %s (%v)", status, got, rh)
+		}
+	}
+}

@@ -20,6 +20,7 @@ func init() {
 		Paths:          map[API]string{APIChatCompletion: dify.PathChat},
 		Setup:          setupDify,
 		RequestHeaders: difyHeaders,
+		HeldStreams:    true, // Agent apps stream only (dify.Converter collects)
 		Translate: func(c *Config, r *Request) translator.Translator {
 			if r.API != APIChatCompletion && r.UpstreamAPI != APIChatCompletion {
 				return nil

@@ -54,6 +54,10 @@ type Spec struct {
 	// JSONStreams: the upstream answers a streaming request with one JSON body (DeepL
 	// has no streaming); the translator's ResponseStream turns it into the client's stream.
 	JSONStreams bool
+	// HeldStreams: an SSE answer to a request that asked for no stream is held whole and
+	// converted by the translator's ResponseBody (Dify's Agent apps answer only in
+	// streaming mode; a non-streaming client gets one JSON answer).
+	HeldStreams bool
 	// Translate returns the converter for one request, or nil when the request and
 	// answer pass through with only the model mapped.
 	Translate func(c *Config, r *Request) translator.Translator

@@ -347,7 +347,7 @@ func (r *Request) RewriteResponseHeaders(status int, h Headers) (convert, stream
 	// An error is always answered as a JSON error, also to a streaming request (SDKs
 	// read a non-2xx body as JSON); a compressed stream (the upstream ignored
 	// accept-encoding: identity) is held whole and answered with an error.
-	r.streaming = ok && r.encoding == "" && (strings.Contains(ct, "text/event-stream") || (r.Stream && (ct == "" || r.Config.spec.JSONStreams)) ||
+	r.streaming = ok && r.encoding == "" && (r.Stream || !r.Config.spec.HeldStreams) && (strings.Contains(ct, "text/event-stream") || (r.Stream && (ct == "" || r.Config.spec.JSONStreams)) ||
 		(r.Config.spec.StreamContentType != "" && strings.Contains(ct, r.Config.spec.StreamContentType)))
 	if s, ok := r.translator.(translator.StreamStatus); ok {
 		s.SetUpstreamStatus(status, ct)

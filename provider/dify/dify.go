@@ -31,6 +31,10 @@
 // Errors: Dify answers {"code", "message", "status"} with an HTTP error status; they
 // become OpenAI errors with that status and Dify's code. A Workflow run that did not
 // succeed (HTTP 200, data.status failed, stopped or paused) is a 500.
+//
+// Agent apps answer in streaming mode only: a non-streaming request is sent streaming
+// and the whole stream, held by the plugin (provider Spec.HeldStreams), is collected into
+// one chat completion by ResponseBody, or into the error the stream ended with.
 package dify
 
 import (
@@ -100,6 +104,7 @@ type Converter struct {
 	Now          func() int64
 	opts         Options
 	conversation string // from the ConversationId header, before RequestBody
+	hold         bool   // an Agent app streams the answer to a non-streaming request
 	model        string
 	usage        translator.Usage
 	rd           sse.Reader
@@ -114,6 +119,7 @@ type stream struct {
 	text     bool // text was streamed (a Workflow's outputs are not sent again)
 	replaced bool // message_replace: the answer was moderated
 	done     bool
+	err      *translator.StatusError // the error the stream ended with
 }
 
 // New returns the converter for one request.
@@ -196,7 +202,10 @@ func (t *Converter) RequestBody(body []byte) ([]byte, error) {
 		out = translator.AppendString(out, translator.View(query))
 	}
 	out = append(out, `,"response_mode":"`...)
-	if root.Get("stream").Bool() {
+	// Agent apps answer in streaming mode only: a non-streaming request is streamed and
+	// the answer collected (Spec.HeldStreams).
+	t.hold = t.opts.Bot == Agent && !root.Get("stream").Bool()
+	if root.Get("stream").Bool() || t.hold {
 		out = append(out, `streaming"`...)
 	} else {
 		out = append(out, `blocking"`...)
@@ -226,6 +235,9 @@ func (t *Converter) ResponseBody(status int, body []byte) ([]byte, error) {
 	if status < 200 || status > 299 {
 		e := translator.ReadUpstreamError(status, body)
 		return translator.AppendOpenAIError(nil, "Dify: "+e.Message, translator.ErrorType(status), e.Code), nil
+	}
+	if t.hold || isSSE(body) {
+		return t.collect(body)
 	}
 	if !gjson.ValidBytes(body) {
 		return nil, errors.New("upstream answer is not valid JSON")
@@ -261,6 +273,41 @@ func (t *Converter) ResponseBody(status int, body []byte) ([]byte, error) {
 	out = append(out, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
 	out = translator.AppendRawOr(out, stringOr(content), `""`)
 	out = append(out, `},"finish_reason":"stop"}],"usage":`...)
+	out = translator.AppendOpenAIUsage(out, t.usage)
+	return append(out, '}'), nil
+}
+
+// isSSE reports whether an answer body is an event stream (it starts with a field).
+func isSSE(body []byte) bool {
+	s := strings.TrimLeft(translator.View(body), " \t\r\n")
+	return strings.HasPrefix(s, "data:") || strings.HasPrefix(s, "event:") || strings.HasPrefix(s, ":")
+}
+
+// collect converts a whole streamed answer into one chat completion: the stream's
+// chunks joined, or the error it ended with.
+func (t *Converter) collect(body []byte) ([]byte, error) {
+	chunks, _ := t.ResponseStream(nil, body, true)
+	if t.st.err != nil {
+		return nil, t.st.err
+	}
+	var content []byte
+	finish := "stop"
+	var rd sse.Reader
+	rd.Feed(chunks)
+	for ev, ok := rd.Next(); ok; ev, ok = rd.Next() {
+		c := gjson.GetBytes(ev.Data, "choices.0")
+		content = append(content, c.Get("delta.content").Str...)
+		if f := c.Get("finish_reason").Str; f != "" {
+			finish = f
+		}
+	}
+	out := make([]byte, 0, len(content)+256)
+	out = t.head(out, translator.View(t.st.id), "chat.completion", t.createdAt())
+	out = append(out, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
+	out = translator.AppendString(out, translator.View(content))
+	out = append(out, `},"finish_reason":`...)
+	out = translator.AppendString(out, finish)
+	out = append(out, `}],"usage":`...)
 	out = translator.AppendOpenAIUsage(out, t.usage)
 	return append(out, '}'), nil
 }
@@ -329,14 +376,16 @@ func (t *Converter) ResponseStream(dst, chunk []byte, end bool) ([]byte, error) 
 		}
 	}
 	if end && !st.done {
-		dst = t.fail(dst, translator.StreamCutMessage, "server_error", "stream_cut")
+		dst = t.fail(dst, 502, translator.StreamCutMessage, "server_error", "stream_cut")
 	}
 	return dst, nil
 }
 
-// fail ends the client's stream with an error chunk and [DONE].
-func (t *Converter) fail(dst []byte, msg, typ, code string) []byte {
+// fail ends the client's stream with an error chunk and [DONE]; the error is kept for
+// an answer held whole (collect).
+func (t *Converter) fail(dst []byte, status int, msg, typ, code string) []byte {
 	t.st.done = true
+	t.st.err = &translator.StatusError{Status: status, Message: msg, Type: typ, Code: code}
 	return append(translator.AppendOpenAIErrorEvent(dst, msg, typ, code), "data: [DONE]\n\n"...)
 }
 
@@ -437,7 +486,7 @@ func (t *Converter) event(dst, data []byte) []byte {
 	}
 	f, ok := t.read(s)
 	if !ok {
-		return t.fail(dst, "Dify sent an event that is not JSON", "server_error", "bad_upstream_response")
+		return t.fail(dst, 502, "Dify sent an event that is not JSON", "server_error", "bad_upstream_response")
 	}
 	if st.id == nil {
 		id := f.conversation
@@ -483,7 +532,7 @@ func (t *Converter) event(dst, data []byte) []byte {
 		}
 		if f.status != `"succeeded"` {
 			e := workflowError(translator.Str(f.status), translator.Str(f.runError)).(*translator.StatusError)
-			return t.fail(dst, e.Message, e.Type, e.Code)
+			return t.fail(dst, e.Status, e.Message, e.Type, e.Code)
 		}
 		t.usage = translator.Usage{Model: t.model}
 		t.usage.TotalTokens, _ = translator.Int(f.runT)
@@ -501,7 +550,10 @@ func (t *Converter) event(dst, data []byte) []byte {
 		if msg == "" {
 			msg = "Dify stream error"
 		}
-		return t.fail(dst, "Dify: "+msg, translator.ErrorType(int(status)), translator.Str(f.code))
+		if status < 400 || status > 599 {
+			status = 500
+		}
+		return t.fail(dst, int(status), "Dify: "+msg, translator.ErrorType(int(status)), translator.Str(f.code))
 	}
 	return dst
 }
