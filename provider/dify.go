@@ -11,7 +11,8 @@ import (
 
 // Dify: the service API of a Dify app, type "dify" (package dify). `botType` (Chat,
 // Completion, Agent, Workflow; default Chat) picks the endpoint; `difyApiUrl` names a
-// self-hosted Dify (its host is used, as Higress does), else api.dify.ai; Workflow apps
+// self-hosted Dify (its host, and a path prefix before /v1 if it has one), else
+// api.dify.ai; Workflow apps
 // need `inputVariable` and `outputVariable`. Bearer token (the app's API key). A
 // conversation is continued with the client's `ConversationId` header.
 func init() {
@@ -68,14 +69,18 @@ func setupDify(c *Config) error {
 			return errors.New("outputVariable: required when botType is Workflow (the workflow's output variable that holds the answer)")
 		}
 	}
+	prefix := ""
 	if a.DifyAPIURL != "" {
 		u, err := parseHostURL(a.DifyAPIURL, "difyApiUrl")
 		if err != nil {
 			return err
 		}
 		c.Host = u.Host
+		// Dify's console shows the API base as https://host/v1; a path before /v1 is a
+		// self-hosted Dify behind a prefix.
+		prefix = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/v1")
 	}
-	c.Capabilities[APIChatCompletion] = bot.Path()
+	c.Capabilities[APIChatCompletion] = prefix + bot.Path()
 	return nil
 }
 
