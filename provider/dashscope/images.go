@@ -1,6 +1,7 @@
 package dashscope
 
 import (
+	"encoding/base64"
 	"errors"
 	"strings"
 
@@ -31,18 +32,20 @@ import (
 // output.task_status is SUCCEEDED; output.results[].url holds the images. DashScope
 // only returns image URLs: response_format "b64_json" still yields `url`.
 //
-// Edits take JSON only: `image` (a URL or data URL, or a list of them), `images`
-// (strings or {"image_url"}), `mask`; OpenAI's multipart uploads cannot be converted
-// without buffering the files and are refused with 400 by the plugin.
+// Edits take JSON — `image` (a URL or data URL, or a list of them), `images` (strings
+// or {"image_url"}), `mask` — or OpenAI's multipart form (image_edit_form.go), whose
+// files are sent on as data URLs.
 type Images struct {
 	o     Options
 	edit  bool
 	async bool
 	sync  bool // synchronous multimodal-generation
 	model string
-	usage translator.Usage
-	buf   []byte
-	resp  []byte // the converted answer; separate so the converted request stays valid
+	// a multipart form (image_edit_form.go): its boundary, and the mapped model
+	boundary, formModel string
+	usage               translator.Usage
+	buf                 []byte
+	resp                []byte // the converted answer; separate so the converted request stays valid
 	jsonAnswer
 }
 
@@ -93,29 +96,99 @@ func imageURLs(root gjson.Result) ([]string, error) {
 
 // RequestBody implements translator.Translator.
 func (t *Images) RequestBody(body []byte) ([]byte, error) {
+	if t.boundary != "" {
+		return t.requestForm(body)
+	}
 	root := gjson.ParseBytes(body)
-	t.model = root.Get("model").String()
-	t.usage.Model = t.model
+	in := imageRequest{model: root.Get("model").String()}
 	prompt := root.Get("prompt")
 	if prompt.Type != gjson.String {
 		return nil, errors.New("prompt: required, a string")
 	}
-	var images []string
-	var mask string
+	in.prompt = prompt.Raw
 	if t.edit {
-		var err error
-		if images, err = imageURLs(root); err != nil {
+		urls, err := imageURLs(root)
+		if err != nil {
 			return nil, err
 		}
-		if len(images) == 0 {
-			return nil, errors.New("image: required, an image URL or data URL (JSON body; multipart uploads are not supported)")
+		if len(urls) == 0 {
+			return nil, errors.New("image: required, an image URL or data URL (or a multipart upload)")
+		}
+		for _, u := range urls {
+			in.images = append(in.images, imageRef{url: u})
 		}
 		if m := root.Get("mask"); m.IsObject() {
-			mask = m.Get("image_url").String()
+			in.mask.url = m.Get("image_url").String()
 		} else {
-			mask = m.String()
+			in.mask.url = m.String()
 		}
+		in.function = root.Get("function").String()
 	}
+	if np := root.Get("negative_prompt"); np.Type == gjson.String {
+		in.negative = np.Raw
+	}
+	root.ForEach(func(k, v gjson.Result) bool {
+		if k.Str == "parameters" {
+			v.ForEach(func(k, v gjson.Result) bool { in.params = append(in.params, rawParam{k.Str, v.Raw}); return true })
+		} else if imageParam(k.Str) {
+			in.params = append(in.params, rawParam{k.Str, v.Raw})
+		}
+		return true
+	})
+	return t.build(&in), nil
+}
+
+// imageRef is one image of a request: a URL (or data URL) as the client gave it, or a
+// file's bytes sent on as a data URL.
+type imageRef struct {
+	url  string
+	data []byte
+	mime string
+}
+
+func (r imageRef) empty() bool { return r.url == "" && r.data == nil }
+
+// appendImage writes r as a JSON string; a file is base64-encoded straight into dst.
+func appendImage(dst []byte, r imageRef) []byte {
+	if r.data == nil {
+		return translator.AppendString(dst, r.url)
+	}
+	dst = append(dst, `"data:`...)
+	dst = append(dst, r.mime...)
+	dst = append(dst, ";base64,"...)
+	dst = base64.StdEncoding.AppendEncode(dst, r.data)
+	return append(dst, '"')
+}
+
+// rawParam is one request field that becomes a DashScope parameter: its name and its
+// value as JSON.
+type rawParam struct{ key, raw string }
+
+// imageRequest is what an image generation or edit asks for, read from JSON or a form.
+type imageRequest struct {
+	model    string
+	prompt   string // JSON string
+	images   []imageRef
+	mask     imageRef
+	function string // wanx2.1-imageedit's function; "" picks one
+	negative string // JSON string, "" without one
+	params   []rawParam
+}
+
+// imageParam reports the request fields sent on as DashScope parameters.
+func imageParam(k string) bool {
+	switch k {
+	case "size", "negative_prompt", "n", "watermark", "prompt_extend", "seed", "strength", "upscale_factor",
+		"is_sketch", "top_scale", "bottom_scale", "left_scale", "right_scale":
+		return true
+	}
+	return false
+}
+
+// build writes the DashScope request for in.
+func (t *Images) build(in *imageRequest) []byte {
+	t.model = in.model
+	t.usage.Model = t.model
 	t.async = isWanModel(t.model)
 	t.sync = !t.async
 	out := append(t.buf[:0], `{"model":`...)
@@ -124,83 +197,77 @@ func (t *Images) RequestBody(body []byte) ([]byte, error) {
 	switch {
 	case t.sync:
 		out = append(out, `"messages":[{"role":"user","content":[`...)
-		for _, u := range images {
+		for _, u := range in.images {
 			out = append(out, `{"image":`...)
-			out = translator.AppendString(out, u)
+			out = appendImage(out, u)
 			out = append(out, `},`...)
 		}
 		out = append(out, `{"text":`...)
-		out = append(out, prompt.Raw...)
+		out = append(out, in.prompt...)
 		out = append(out, `}]}]`...)
 	case t.edit && strings.HasPrefix(strings.ToLower(t.model), "wanx2.1-imageedit"):
-		fn := root.Get("function").String()
+		fn := in.function
 		if fn == "" {
 			fn = "description_edit"
-			if mask != "" {
+			if !in.mask.empty() {
 				fn = "description_edit_with_mask"
 			}
 		}
 		out = append(out, `"function":`...)
 		out = translator.AppendString(out, fn)
 		out = append(out, `,"prompt":`...)
-		out = append(out, prompt.Raw...)
+		out = append(out, in.prompt...)
 		out = append(out, `,"base_image_url":`...)
-		out = translator.AppendString(out, images[0])
-		if mask != "" {
+		out = appendImage(out, in.images[0])
+		if !in.mask.empty() {
 			out = append(out, `,"mask_image_url":`...)
-			out = translator.AppendString(out, mask)
+			out = appendImage(out, in.mask)
 		}
 	default:
 		out = append(out, `"prompt":`...)
-		out = append(out, prompt.Raw...)
+		out = append(out, in.prompt...)
 		if t.edit {
 			out = append(out, `,"images":[`...)
-			for i, u := range images {
+			for i, u := range in.images {
 				if i > 0 {
 					out = append(out, ',')
 				}
-				out = translator.AppendString(out, u)
+				out = appendImage(out, u)
 			}
 			out = append(out, ']')
 		}
-		if np := root.Get("negative_prompt"); np.Type == gjson.String {
+		if in.negative != "" {
 			out = append(out, `,"negative_prompt":`...)
-			out = append(out, np.Raw...)
+			out = append(out, in.negative...)
 		}
 	}
 	out = append(out, `},"parameters":{`...)
 	n := 0
-	param := func(k, raw string) {
+	for _, p := range in.params {
+		raw := p.raw
+		switch p.key {
+		case "size":
+			s := imageSize(gjson.Parse(raw).String())
+			if s == "" {
+				continue
+			}
+			raw = string(translator.AppendString(nil, s))
+		case "negative_prompt":
+			if !t.sync {
+				continue
+			}
+		}
 		if n > 0 {
 			out = append(out, ',')
 		}
 		n++
-		out = translator.AppendString(out, k)
+		out = translator.AppendString(out, p.key)
 		out = append(out, ':')
 		out = append(out, raw...)
 	}
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "size":
-			if s := imageSize(v.String()); s != "" {
-				param("size", "")
-				out = translator.AppendString(out, s)
-			}
-		case "negative_prompt":
-			if t.sync {
-				param(k.Str, v.Raw)
-			}
-		case "n", "watermark", "prompt_extend", "seed", "strength", "upscale_factor", "is_sketch",
-			"top_scale", "bottom_scale", "left_scale", "right_scale":
-			param(k.Str, v.Raw)
-		case "parameters":
-			v.ForEach(func(k, v gjson.Result) bool { param(k.Str, v.Raw); return true })
-		}
-		return true
-	})
 	out = append(out, "}}"...)
 	t.buf = out
-	return out, nil
+	return out
 }
 
 // EditUpstream implements translator.UpstreamEditor: it picks the synchronous or the
