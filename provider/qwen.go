@@ -97,6 +97,9 @@ func translateQwen(c *Config, r *Request) translator.Translator {
 			return dashscope.NewImageGeneration(o)
 		}
 	case APIImageEdit:
+		if native && r.formBoundary() != "" {
+			return dashscope.NewImageEditForm(o, r.formBoundary(), r.Model)
+		}
 		if native {
 			return dashscope.NewImageEdit(o)
 		}

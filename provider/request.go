@@ -71,6 +71,7 @@ type Request struct {
 
 	tokenIndex int // into Config.APITokens; -1 without tokens
 	translator translator.Translator
+	upload     *upload            // a multipart body (upload.go)
 	scanner    *telemetry.Scanner // reads usage from a passed-through answer (Observe)
 	tail       []byte             // the end of an observed stream
 	truncated  bool
@@ -223,6 +224,9 @@ func (r *Request) RewriteRequestHeaders(h Headers) {
 // into the upstream's protocol. Headers that depend on the body (path with {model},
 // first-byte timeout, accept) are set on h.
 func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
+	if r.upload != nil {
+		return r.rewriteFormBody(body, h)
+	}
 	f, ok := readBodyFields(body)
 	if !ok {
 		if strings.HasPrefix(h.Get("content-type"), "multipart/") {

@@ -118,7 +118,7 @@ func setupOpenAICustomURL(c *Config) error {
 
 // azureAPIs are the deployment-scoped APIs of Azure OpenAI.
 var azureAPIs = []API{APIChatCompletion, APICompletion, APIEmbeddings, APIImageGeneration,
-	APIAudioSpeech, APIAudioTranscription, APIAudioTranslation}
+	APIImageEdit, APIImageVariation, APIAudioSpeech, APIAudioTranscription, APIAudioTranslation}
 
 // setupAzure reads `azureServiceUrl` in its three forms: a full API URL
 // (.../openai/deployments/D/chat/completions?api-version=V), a deployment URL
