@@ -36,6 +36,8 @@ type httpContext struct {
 	replied     bool // the plugin answered itself; its reply is not converted again
 	replyStatus int  // ... with this status
 	readBody    bool // the request body is read (buffered) before the request leaves
+	upload      bool // the request body is a multipart upload followed as it streams (upload.go)
+	uploadSent  bool // ... and has started to leave
 	convert     bool // the response body is converted
 	streaming   bool // ... piece by piece, as SSE
 	status      int  // the upstream's status
@@ -70,6 +72,10 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 	if !h.prepare(cfg.active) {
 		return types.ActionPause
 	}
+	if !endOfStream && h.req.StreamsBody() {
+		h.upload = true
+		return types.HeaderStopIteration // until the form's model field is read
+	}
 	if endOfStream || !h.req.NeedsBody() {
 		h.sent(nil)
 		return types.ActionContinue
@@ -93,6 +99,10 @@ func (h *httpContext) prepare(c *provider.Config) bool {
 	}
 	if h.mon != nil {
 		req.Observe()
+	}
+	if perr := req.PrepareUpload(requestHeaders{}); perr != nil {
+		h.reply(perr)
+		return false
 	}
 	req.RewriteRequestHeaders(requestHeaders{})
 	return true
@@ -145,6 +155,9 @@ func (h *httpContext) choose(body []byte) types.Action {
 }
 
 func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
+	if h.upload && !h.replied {
+		return h.streamUpload(bodySize, endOfStream)
+	}
 	if !h.readBody || h.replied {
 		return types.ActionContinue
 	}
