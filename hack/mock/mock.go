@@ -353,6 +353,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.proto, serve = protoOpenAI, x.openaiResponses // responses.go
 	case strings.HasSuffix(p, "/embeddings"):
 		x.proto, serve = protoOpenAI, x.openaiEmbeddings
+	case p == pathImageSynthesis: // dashscope_image_edit.go
+		x.proto, serve = protoDashScope, x.dashscopeImageSynthesis
+	case uploadPath(p): // multipart.go
+		x.proto, serve, get = protoOpenAI, x.upload, true
 	case strings.HasSuffix(p, "/models"):
 		x.proto, serve, get = protoOpenAI, x.openaiModels, true
 		if strings.HasPrefix(p, "/v1beta/") {
