@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"mime"
 	"mime/multipart"
 	"os"
@@ -28,6 +29,9 @@ var (
 		"modelMapping": map[string]any{"gpt-image-1": "qwen-image-edit", "dall-e-2": "wanx2.1-imageedit"}}}
 	groqUploadCfg = map[string]any{"provider": map[string]any{"type": "groq", "apiTokens": []any{upstreamToken},
 		"modelMapping": map[string]any{"whisper-1": "whisper-large-v3-turbo"}}}
+	azureUploadCfg = map[string]any{"provider": map[string]any{"type": "azure", "apiTokens": []any{upstreamToken},
+		"azureServiceUrl": "https://res-e2e.openai.azure.com?api-version=2025-04-01-preview",
+		"modelMapping":    map[string]any{"gpt-image-1": "image-deployment"}}}
 	openaiUploadCfg = map[string]any{"provider": map[string]any{"type": "openai", "apiTokens": []any{upstreamToken},
 		"modelMapping": map[string]any{"dall-e-2": "dall-e-2-hd"}}}
 )
@@ -153,6 +157,23 @@ func TestMultipartPassthrough(t *testing.T) {
 		requireProviderAuth(t, lastUpstream(t, e))
 	})
 
+	t.Run("azure image edit: the deployment from the form's model", func(t *testing.T) {
+		e := gateway(t, "azure-multipart", azureUploadCfg)
+		client := openaiClient(e)
+		res, err := client.Images.Edit(ctx, openai.ImageEditParams{
+			Image:  openai.ImageEditParamsImageUnion{OfFileArray: []io.Reader{openai.File(bytes.NewReader(png), "a.png", "image/png")}},
+			Prompt: "a hat", Model: "gpt-image-1",
+		})
+		require.NoError(t, err)
+		require.Equal(t, mock.ImageURLPrefix+"image-deployment-"+mock.UploadDigest(png)+".png", res.Data[0].URL)
+		up := lastUpstream(t, e)
+		require.Equal(t, "res-e2e.openai.azure.com", up.Host)
+		require.Equal(t, "/openai/deployments/image-deployment/images/edits", up.Path)
+		require.Equal(t, "api-version=2025-04-01-preview", up.RawQuery)
+		require.Equal(t, upstreamToken, up.Header.Get("api-key"))
+		require.Empty(t, up.Header.Get("Authorization"))
+	})
+
 	t.Run("files: upload and list", func(t *testing.T) {
 		e := gateway(t, "openai-multipart", openaiUploadCfg)
 		client := openaiClient(e)
@@ -238,6 +259,14 @@ func TestMultipartStreamingMemory(t *testing.T) {
 				}
 				require.True(t, s.Request().Ended())
 				sent := s.Request().Body()
+				// The length the upstream is told is the length it gets, or none (chunked)
+				// when the model field came after the file.
+				hs, _ := s.Request().SentHeaders()
+				if cl, ok := hs.Get("content-length"); ok {
+					require.Equal(t, strconv.Itoa(len(sent)), cl)
+				} else {
+					require.Equal(t, "file", c.fields[0], "content-length dropped although the model came first")
+				}
 				_, err = s.ResponseHeaders(wasmhost.Headers{{":status", "200"}, {"content-type", "application/json"}}, false)
 				require.NoError(t, err)
 				_, err = s.ResponseBody([]byte(`{"text":"ok"}`), true)

@@ -13,7 +13,10 @@
 //   - Tencent Hunyuan ChatCompletions: POST / with X-TC-Action, TC3-signed (hunyuan.go);
 //   - Dify apps (/v1/chat-messages, /v1/completion-messages, /v1/workflows/run), Triton's
 //     generate extension (/v2/models/{model}/generate[_stream]) and Coze's /v3/chat
-//     (dify.go, triton.go, coze.go).
+//     (dify.go, triton.go, coze.go);
+//   - OpenAI's multipart uploads (transcriptions, translations, image edits and
+//     variations, files upload and list; multipart.go) and DashScope's asynchronous
+//     image2image/image-synthesis (dashscope_image_edit.go).
 //
 // Credentials: Authorization: Bearer (OpenAI, DashScope; Azure's api-key too), x-api-key
 // or Bearer on /v1/messages (Anthropic, and vendors' Anthropic-compatible routes),
