@@ -87,11 +87,12 @@ func (a API) Protocol() Protocol {
 }
 
 // HasJSONBody reports whether requests on the API carry a JSON body the plugin reads
-// (model mapping, custom settings, conversion). Multipart uploads and GETs are streamed
+// (model mapping, custom settings, conversion) — image edits when they are JSON; as
+// multipart uploads they are followed as they stream (upload.go). GETs are streamed
 // through untouched.
 func (a API) HasJSONBody() bool {
 	switch a {
-	case APICompletion, APIChatCompletion, APIEmbeddings, APIImageGeneration, APIAudioSpeech,
+	case APICompletion, APIChatCompletion, APIEmbeddings, APIImageGeneration, APIImageEdit, APIAudioSpeech,
 		APIResponses, APIFineTuningJobs, APIBatches, APIVideos, APIVideoRemix,
 		APIAnthropicMessages, APICohereRerank, APIQwenRerank, APIQwenAsyncAIGC,
 		APIGeminiGenerate, APIGeminiStreamGenerat:

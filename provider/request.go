@@ -189,7 +189,7 @@ func (r *Request) Token() string {
 // NeedsBody reports whether the plugin must read the request body (to map the model,
 // apply settings or convert) before the request may leave.
 func (r *Request) NeedsBody() bool {
-	return (r.API.HasJSONBody() || r.translator != nil) &&
+	return (r.translator != nil || (r.upload == nil && r.API.HasJSONBody())) &&
 		(!r.Config.Original || len(r.Config.CustomSettings) > 0 || r.Config.FirstByteTimeout > 0 || r.ModelOverride != "")
 }
 

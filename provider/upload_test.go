@@ -273,3 +273,19 @@ func TestUploadConverted(t *testing.T) {
 		t.Fatalf("cut form: %+v", e)
 	}
 }
+
+// TestJSONImageEdit: a JSON image edit (image URLs) is read like any JSON body: the
+// model mapped, Azure's deployment taken from it.
+func TestJSONImageEdit(t *testing.T) {
+	body := `{"model":"gpt-image-1","prompt":"a hat","images":[{"image_url":"https://x/a.png"}]}`
+	for _, tt := range []struct{ cfg, path, model string }{
+		{`{"type":"openai","apiTokens":["k"],"modelMapping":{"gpt-image-1":"gpt-image-1.5"}}`, "/v1/images/edits", "gpt-image-1.5"},
+		{`{"type":"azure","apiTokens":["k"],"azureServiceUrl":"https://r.openai.azure.com?api-version=v1","modelMapping":{"gpt-image-1":"dep"}}`,
+			"/openai/deployments/dep/images/edits?api-version=v1", "dep"},
+	} {
+		h, out := upstream(t, mustConfig(t, tt.cfg), "/v1/images/edits", body, map[string]string{"content-type": "application/json"})
+		if h[":path"] != tt.path || gjson.Get(out, "model").String() != tt.model {
+			t.Errorf("%s: path %q, body %s", tt.cfg, h[":path"], out)
+		}
+	}
+}
