@@ -289,3 +289,29 @@ func TestJSONImageEdit(t *testing.T) {
 		}
 	}
 }
+
+// FuzzUpload: any body, in any piece size, through the streamed form: no panic, never
+// held at the end, and what goes upstream is the body with at most the model's value
+// changed, its length as announced.
+func FuzzUpload(f *testing.F) {
+	f.Add(formBody("model", "whisper-1", "file@a.wav", "RIFF"), 3)
+	f.Add(formBody("file@a.wav", "RIFF\r\n--XyZ\t\r", "model", "whisper-1"), 1)
+	f.Add("--XyZ\r\nContent-Disposition: form-data; name=model\r\n\r\nwhisper-1", 2)
+	c := mustConfig(f, `{"type":"openai","apiTokens":["k"],"modelMapping":{"whisper-1":"whisper-large-v3-turbo-x"}}`)
+	f.Fuzz(func(t *testing.T, body string, piece int) {
+		if piece <= 0 || piece > 1<<16 {
+			piece = 1 + piece&0xff
+		}
+		run := runUpload(t, c, "/v1/audio/transcriptions", body, nil, piece)
+		if run.err != nil {
+			return
+		}
+		if cl, ok := run.sent["content-length"]; ok && cl != strconv.Itoa(len(run.body)) {
+			t.Fatalf("content-length %s on %d bytes", cl, len(run.body))
+		}
+		got := strings.Replace(string(run.body), "whisper-large-v3-turbo-x", "whisper-1", 1)
+		if got != body && string(run.body) != body {
+			t.Fatalf("upstream body %q\nfrom %q", run.body, body)
+		}
+	})
+}

@@ -80,7 +80,7 @@ func formValue(v []byte) string {
 // missing or generic (SDKs often send application/octet-stream), then the file's
 // signature, then its name's extension.
 func imageType(contentType, name string, data []byte) string {
-	if ct, _, _ := strings.Cut(contentType, ";"); ct != "" && ct != "application/octet-stream" {
+	if ct, _, _ := strings.Cut(contentType, ";"); mediaType(strings.TrimSpace(ct)) && ct != "application/octet-stream" {
 		return strings.TrimSpace(ct)
 	}
 	switch {
@@ -106,4 +106,20 @@ func imageType(contentType, name string, data []byte) string {
 		return "image/bmp"
 	}
 	return "application/octet-stream"
+}
+
+// mediaType reports a plausible type/subtype: token characters around one slash (it is
+// written into a data URL as it is).
+func mediaType(s string) bool {
+	slash := strings.IndexByte(s, '/')
+	if slash <= 0 || slash == len(s)-1 || strings.Count(s, "/") != 1 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/!#$&^_.+-", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
