@@ -24,6 +24,7 @@ func init() {
 	register("bedrock", &Spec{
 		Paths:             map[API]string{APIChatCompletion: "/model/{model}/converse"},
 		StreamContentType: bedrockEventStream,
+		KeylessWith:       []string{"awsAccessKey", "awsSecretKey"},
 		Setup:             setupBedrock,
 		Translate:         translateBedrock,
 	})

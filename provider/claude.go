@@ -1,8 +1,12 @@
 package provider
 
 import (
+	"strings"
+
 	"github.com/ai-proxy/ai-proxy/provider/anthropic"
 	"github.com/ai-proxy/ai-proxy/provider/translator"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 )
 
 // defaultClaudeVersion is the anthropic-version header sent when the config names none
@@ -22,9 +26,30 @@ func init() {
 		},
 		Auth:           Auth{Header: "x-api-key"},
 		Settings:       "claude",
+		Setup:          setupClaude,
 		RequestHeaders: claudeHeaders,
+		EditBody:       claudeCodeBody,
 		Translate:      translateClaude,
 	})
+}
+
+// Claude Code mode (`claudeCodeMode`): the tokens are Claude Code OAuth tokens, sent as
+// a bearer token with the headers and `?beta=true` Claude Code itself sends, and a
+// request without a system prompt gets Claude Code's (values as in Higress).
+const (
+	claudeCodeUserAgent    = "claude-cli/2.1.2 (external, cli)"
+	claudeCodeBetaFeatures = "oauth-2025-04-20,interleaved-thinking-2025-05-14,claude-code-20250219"
+	claudeCodeSystemPrompt = "You are Claude Code, Anthropic's official CLI for Claude."
+)
+
+func setupClaude(c *Config) error {
+	if c.ClaudeCodeMode {
+		c.authHeader = "authorization"
+		for i, t := range c.APITokens {
+			c.authValues[i] = "Bearer " + t
+		}
+	}
+	return nil
 }
 
 // claudeHeaders sets anthropic-version: the configured one always, else the client's
@@ -36,6 +61,49 @@ func claudeHeaders(c *Config, r *Request, h Headers) {
 	case h.Get("anthropic-version") == "":
 		h.Set("anthropic-version", defaultClaudeVersion)
 	}
+	if c.ClaudeCodeMode {
+		h.Set("user-agent", claudeCodeUserAgent)
+		h.Set("x-app", "cli")
+		h.Set("anthropic-beta", claudeCodeBetaFeatures)
+		if r.API != APINative && !strings.Contains(r.Path, "beta=true") {
+			r.Path = addQuery(r.Path, "beta=true")
+		}
+	}
+}
+
+// addQuery appends one name=value to a path's query.
+func addQuery(path, kv string) string {
+	if strings.IndexByte(path, '?') >= 0 {
+		return path + "&" + kv
+	}
+	return path + "?" + kv
+}
+
+// claudeCodeBody: in Claude Code mode a Messages request (native, or converted from
+// chat) without a system prompt gets Claude Code's.
+func claudeCodeBody(c *Config, r *Request, _, body []byte) ([]byte, error) {
+	if !c.ClaudeCodeMode || (r.API != APIChatCompletion && r.API != APIAnthropicMessages) {
+		return body, nil
+	}
+	return claudeCodeSystem(body)
+}
+
+// claudeCodeSystem gives a Messages body without a system prompt Claude Code's, and
+// turns a plain-string system prompt into a cached text block, as Claude Code sends it.
+func claudeCodeSystem(body []byte) ([]byte, error) {
+	sys := gjson.GetBytes(body, "system")
+	var text string
+	switch {
+	case !sys.Exists() || sys.Type == gjson.Null || (sys.Type == gjson.String && sys.Str == ""):
+		text = claudeCodeSystemPrompt
+	case sys.Type == gjson.String:
+		text = sys.Str
+	default:
+		return body, nil // blocks: the client's own, kept as they are
+	}
+	block := append([]byte(`[{"type":"text","text":`), translator.AppendString(nil, text)...)
+	block = append(block, `,"cache_control":{"type":"ephemeral"}}]`...)
+	return sjson.SetRawBytes(body, "system", block)
 }
 
 func translateClaude(c *Config, r *Request) translator.Translator {

@@ -69,7 +69,8 @@ type Request struct {
 	// the first system message (the provider's `context` file).
 	SystemContext string
 
-	tokenIndex int // into Config.APITokens; -1 without tokens
+	tokenIndex int  // into Config.APITokens; -1 without tokens
+	retried    bool // the token was chosen again for a retry: no consumer affinity
 	translator translator.Translator
 	scanner    *telemetry.Scanner // reads usage from a passed-through answer (Observe)
 	tail       []byte             // the end of an observed stream
@@ -96,14 +97,14 @@ func NewRequest(c *Config, path string) (*Request, *Error) {
 		}
 	}
 	api, ok := Classify(path)
-	if !ok && c.Original && c.spec.nativePath(path) {
-		api, ok = APINative, true
+	if !ok && (c.Original || c.spec.AnyPath) {
+		api, ok = nativeAPI(c, path)
 	}
 	if !ok {
 		return nil, errorf(404, "not_found", "no AI API at path "+strconv.Quote(trimQuery(path)))
 	}
 	r := &Request{Config: c, API: api, Protocol: api.Protocol(), UpstreamAPI: api}
-	if c.Original {
+	if c.Original || api == APINative {
 		r.Path = path
 	} else {
 		tmpl, ok := c.Capabilities[api]
@@ -137,6 +138,23 @@ func NewRequest(c *Config, path string) (*Request, *Error) {
 		}
 	}
 	return r, nil
+}
+
+// nativeAPI classifies a path Classify does not know, for `protocol: original` (the
+// client speaks the provider's own protocol) and the generic type (which forwards
+// everything): a path ending in an OpenAI API (Azure's /openai/deployments/D/chat/
+// completions, a bare /chat/completions) is that API, so that customSettings and usage
+// still apply; a path under the provider's NativePrefixes (or any path, for generic)
+// is APINative, passed on as it is with credentials. Anything else stays a 404: an
+// unknown path never gets the provider's key.
+func nativeAPI(c *Config, path string) (API, bool) {
+	if _, api, ok := splitAPIPath(strings.TrimRight(trimQuery(path), "/")); ok {
+		return api, true
+	}
+	if c.spec.AnyPath || c.spec.nativePath(path) {
+		return APINative, true
+	}
+	return "", false
 }
 
 // anthropicBridge is set by the chat bridges (chat_bridge.go): it returns the
@@ -200,13 +218,23 @@ func (r *Request) RewriteRequestHeaders(h Headers) {
 		h.Del(k)
 	}
 	c := r.Config
+	if len(c.APITokens) > 1 && !r.retried && r.API.stateful() {
+		// Consumer affinity: a consumer's files, batches, responses and fine-tuning
+		// jobs live with one API key, so the same x-mse-consumer always gets the same
+		// token (FNV-1a, as Higress picks it).
+		if consumer := h.Get("x-mse-consumer"); consumer != "" {
+			r.tokenIndex = int(fnv1a(consumer) % uint32(len(c.APITokens)))
+		}
+	}
 	if r.tokenIndex >= 0 {
 		h.Set(c.authHeader, c.authValues[r.tokenIndex])
 	}
 	if c.spec.RequestHeaders != nil {
 		c.spec.RequestHeaders(c, r, h)
 	}
-	h.Set(":authority", c.Host)
+	if c.Host != "" { // empty: the route's own host (generic without genericHost)
+		h.Set(":authority", c.Host)
+	}
 	if !strings.Contains(r.Path, "{model}") {
 		h.Set(":path", r.Path)
 	}
@@ -265,6 +293,12 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 		}
 	}
 	if !c.Original {
+		if (len(c.ContextCleanupCommands) > 0 || c.MergeConsecutiveMessages) &&
+			(r.API == APIChatCompletion || r.API == APIAnthropicMessages) {
+			if body, err = editMessages(body, c.ContextCleanupCommands, c.MergeConsecutiveMessages); err != nil {
+				return nil, errorf(400, "invalid_request", "cannot edit messages: "+err.Error())
+			}
+		}
 		if r.SystemContext != "" && r.API == APIChatCompletion {
 			if body, err = prependSystemMessage(body, r.SystemContext); err != nil {
 				return nil, errorf(400, "invalid_request", err.Error())
@@ -281,12 +315,18 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 		}
 		path = strings.ReplaceAll(path, "{model}", r.Model)
 	}
+	client := body
 	if r.translator != nil {
 		if body, err = r.translator.RequestBody(body); err != nil {
 			return nil, errorf(400, "invalid_request", err.Error())
 		}
 		if e, ok := r.translator.(translator.UpstreamEditor); ok {
 			path = e.EditUpstream(path, h.Set)
+		}
+	}
+	if c.spec.EditBody != nil && !c.Original {
+		if body, err = c.spec.EditBody(c, r, client, body); err != nil {
+			return nil, errorf(400, "invalid_request", err.Error())
 		}
 	}
 	if path != r.Path {
@@ -464,4 +504,26 @@ func prependSystemMessage(body []byte, text string) ([]byte, error) {
 	}
 	arr = append(arr, ']')
 	return sjson.SetRawBytes(body, "messages", arr)
+}
+
+// stateful reports whether requests on a reach state kept with the API key that created
+// it (an uploaded file, a batch, a stored response, a fine-tuning job).
+func (a API) stateful() bool {
+	switch a {
+	case APIResponses, APIFiles, APIRetrieveFile, APIRetrieveFileContent, APIBatches, APIRetrieveBatch,
+		APICancelBatch, APIFineTuningJobs, APIRetrieveFineTuningJob, APIFineTuningJobEvents,
+		APIFineTuningJobCheckpoints, APICancelFineTuningJob, APIResumeFineTuningJob, APIPauseFineTuningJob:
+		return true
+	}
+	return false
+}
+
+// fnv1a is the 32-bit FNV-1a hash of s.
+func fnv1a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }

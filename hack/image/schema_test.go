@@ -238,6 +238,7 @@ func TestSchemaFields(t *testing.T) {
 var bodyReaders = map[string]bool{
 	"provider/request.go":      true,
 	"provider/claude.go":       true,
+	"provider/messages.go":     true,
 	"provider/observe.go":      true,
 	"provider/route/intent.go": true,
 }
