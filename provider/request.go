@@ -136,6 +136,9 @@ func NewRequest(c *Config, path string) (*Request, *Error) {
 		if r.translator == nil && c.spec.Translate != nil {
 			r.translator = c.spec.Translate(c, r)
 		}
+		if c.PromoteThinkingOnEmpty && r.UpstreamAPI == APIChatCompletion {
+			r.promoteThinking(c)
+		}
 	}
 	return r, nil
 }
@@ -155,6 +158,21 @@ func nativeAPI(c *Config, path string) (API, bool) {
 		return APINative, true
 	}
 	return "", false
+}
+
+// promoteThinking puts the promoteThinkingOnEmpty filter where the answer is OpenAI
+// chat: in front of the provider's converter for an OpenAI chat client, or between the
+// upstream and the chat bridge of an Anthropic or Responses client.
+func (r *Request) promoteThinking(c *Config) {
+	p := &promoteThinking{}
+	switch {
+	case r.translator == nil:
+		r.translator = p
+	case r.API == APIChatCompletion:
+		r.translator = translator.Chain(p, r.translator)
+	case c.spec.Translate == nil:
+		r.translator = translator.Chain(r.translator, p)
+	}
 }
 
 // anthropicBridge is set by the chat bridges (chat_bridge.go): it returns the

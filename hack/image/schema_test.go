@@ -239,6 +239,7 @@ var bodyReaders = map[string]bool{
 	"provider/request.go":      true,
 	"provider/claude.go":       true,
 	"provider/messages.go":     true,
+	"provider/promote.go":      true,
 	"provider/observe.go":      true,
 	"provider/route/intent.go": true,
 }
