@@ -333,6 +333,9 @@ func parseContext(v gjson.Result, field string) (*ContextConfig, error) {
 	if !v.Exists() || v.Type == gjson.Null {
 		return nil, nil
 	}
+	if a := v.Array(); v.IsArray() && len(a) == 1 {
+		v = a[0] // a list of one, as Higress's README writes it
+	}
 	c := &ContextConfig{
 		FileURL:     v.Get("fileUrl").String(),
 		ServiceName: v.Get("serviceName").String(),

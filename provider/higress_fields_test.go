@@ -261,3 +261,13 @@ func TestNativePaths(t *testing.T) {
 		})
 	}
 }
+
+func TestContextListOfOne(t *testing.T) {
+	c := mustConfig(t, `{"type":"qwen","apiTokens":["k"],"context":[{"fileUrl":"http://file.svc/ai/context.txt","serviceName":"file.dns","servicePort":80}]}`)
+	if c.Context == nil || c.Context.ServiceHost != "file.svc" || c.Context.Path != "/ai/context.txt" {
+		t.Errorf("context %+v", c.Context)
+	}
+	if _, err := ParseConfig(gjson.Parse(`{"type":"qwen","apiTokens":["k"],"context":[{},{}]}`), "provider"); err == nil {
+		t.Error("a list of two contexts passed")
+	}
+}
