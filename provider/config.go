@@ -90,6 +90,10 @@ type Config struct {
 	Agents AgentsConfig
 	// --- end dify, triton
 
+	// signRequest, set by Setup, signs a request passed through unconverted over its
+	// final path and body (bedrock's SigV4 with AWS keys under `protocol: original`).
+	signRequest func(r *Request, body []byte, h Headers)
+
 	spec *Spec
 }
 

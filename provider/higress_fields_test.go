@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ai-proxy/ai-proxy/provider/sign"
 	"github.com/tidwall/gjson"
 )
 
@@ -269,5 +271,42 @@ func TestContextListOfOne(t *testing.T) {
 	}
 	if _, err := ParseConfig(gjson.Parse(`{"type":"qwen","apiTokens":["k"],"context":[{},{}]}`), "provider"); err == nil {
 		t.Error("a list of two contexts passed")
+	}
+}
+
+func TestBedrockOriginalSigned(t *testing.T) {
+	defer func(f func() time.Time) { bedrockNow = f }(bedrockNow)
+	bedrockNow = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+	c := mustConfig(t, `{"type":"bedrock","protocol":"original","awsRegion":"us-east-1","awsAccessKey":"AKIDEXAMPLE","awsSecretKey":"secret","awsSessionToken":"tok",
+		"customSettings":[{"name":"max_tokens","value":10,"mode":"raw"}]}`)
+	const path = "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"
+	r, e := NewRequest(c, path)
+	if e != nil {
+		t.Fatal(e.Message)
+	}
+	h := testHeaders{":method": "POST"}
+	r.RewriteRequestHeaders(h)
+	if !r.NeedsBody() {
+		t.Fatal("a signed request must wait for its body")
+	}
+	body, e := r.RewriteRequestBody([]byte(`{"messages":[{"role":"user","content":[{"text":"hi"}]}]}`), h)
+	if e != nil {
+		t.Fatal(e.Message)
+	}
+	k := &sign.AWS{AccessKey: "AKIDEXAMPLE", SecretKey: "secret", SessionToken: "tok", Region: "us-east-1", Service: "bedrock"}
+	want := k.Sign(&sign.Request{Method: "POST", Path: path, Headers: []sign.Header{{Name: "host", Value: "bedrock-runtime.us-east-1.amazonaws.com"},
+		{Name: "x-amz-date", Value: "20260102T030405Z"}, {Name: "x-amz-security-token", Value: "tok"}}, PayloadHash: sign.PayloadHash(body)}, "20260102T030405Z")
+	if h["authorization"] != want || h[":path"] != path || h["x-amz-date"] != "20260102T030405Z" || h["x-amz-security-token"] != "tok" {
+		t.Errorf("headers %v\nwant authorization %s", h, want)
+	}
+	if !strings.Contains(string(body), `"max_tokens":10`) {
+		t.Errorf("custom setting missing from the signed body: %s", body)
+	}
+	// A GET without body is signed at the headers.
+	r, _ = NewRequest(c, "/async-invoke/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Aasync-invoke%2Fx")
+	h = testHeaders{":method": "GET"}
+	r.RewriteRequestHeaders(h)
+	if !strings.HasPrefix(h["authorization"], "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260102/us-east-1/bedrock/aws4_request") {
+		t.Errorf("GET not signed: %v", h)
 	}
 }

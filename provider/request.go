@@ -224,6 +224,9 @@ func (r *Request) Token() string {
 // NeedsBody reports whether the plugin must read the request body (to map the model,
 // apply settings or convert) before the request may leave.
 func (r *Request) NeedsBody() bool {
+	if r.Config.signRequest != nil && r.translator == nil {
+		return true // signed over the body as sent
+	}
 	return (r.API.HasJSONBody() || r.translator != nil) &&
 		(!r.Config.Original || len(r.Config.CustomSettings) > 0 || r.Config.FirstByteTimeout > 0 || r.ModelOverride != "")
 }
@@ -257,6 +260,9 @@ func (r *Request) RewriteRequestHeaders(h Headers) {
 		h.Set(":path", r.Path)
 	}
 	h.Set("x-envoy-upstream-rq-timeout-ms", c.timeoutHeader)
+	if c.signRequest != nil && r.translator == nil {
+		c.signRequest(r, nil, h) // a request without body; one with a body is signed again over it
+	}
 	if r.ReadsResponse() {
 		h.Set("accept-encoding", "identity")
 	}
@@ -350,6 +356,9 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 	if path != r.Path {
 		r.Path = path
 		h.Set(":path", path)
+	}
+	if c.signRequest != nil && r.translator == nil {
+		c.signRequest(r, body, h)
 	}
 	if r.Stream {
 		r.watchStream(h)

@@ -145,6 +145,14 @@ func TestHigressFields(t *testing.T) {
 			check: func(t *testing.T, up upstream, _ string) {
 				wantHeaders(t, up.hs, map[string]string{":path": "/api/v1/chat/completions", "api-key": secretToken})
 			}},
+		{field: "protocol: original (Bedrock native path, SigV4)", provider: `{"type":"bedrock","apiTokens":[],"protocol":"original","awsRegion":"us-west-2","awsAccessKey":"AKIDEXAMPLE","awsSecretKey":"` + secretToken + `"}`,
+			path: "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse", body: `{"messages":[{"role":"user","content":[{"text":"hi"}]}]}`,
+			check: func(t *testing.T, up upstream, _ string) {
+				wantHeaders(t, up.hs, map[string]string{":authority": "bedrock-runtime.us-west-2.amazonaws.com", ":path": "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"})
+				if a, _ := header(up.hs, "authorization"); !strings.HasPrefix(a, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/") || !strings.Contains(a, "/us-west-2/bedrock/aws4_request, SignedHeaders=host;x-amz-date, Signature=") {
+					t.Errorf("authorization %q", a)
+				}
+			}},
 		{field: "genericHost (absent: the route's host)", provider: `{"type":"generic"}`, path: "/v1/chat/completions",
 			body: `{"model":"m","messages":[]}`,
 			check: func(t *testing.T, up upstream, _ string) {
