@@ -42,10 +42,11 @@ type Spec struct {
 	// awsAccessKey). Any other type without apiTokens fails plugin start, as in Higress.
 	Keyless     bool
 	KeylessWith []string
-	// AnyPath: every client path is forwarded with credentials, also one that is no AI
-	// API the plugin knows (generic: "forward everything"). RouteHost: without a
-	// configured host the request keeps the route's own :authority.
-	AnyPath, RouteHost bool
+	// Passthrough is the generic proxy: every client path is forwarded with credentials,
+	// also one that is no AI API the plugin knows, and a body is left as the client sent
+	// it but for modelMapping and customSettings (no stream usage request, no accept).
+	// RouteHost: without a configured host the request keeps the route's :authority.
+	Passthrough, RouteHost bool
 	// Settings names the provider's column in the customSettings rename table, used
 	// with `protocol: original`; RawSettingsPrefix is where raw settings go then.
 	Settings          string

@@ -97,7 +97,7 @@ func NewRequest(c *Config, path string) (*Request, *Error) {
 		}
 	}
 	api, ok := Classify(path)
-	if !ok && (c.Original || c.spec.AnyPath) {
+	if !ok && (c.Original || c.spec.Passthrough) {
 		api, ok = nativeAPI(c, path)
 	}
 	if !ok {
@@ -154,7 +154,7 @@ func nativeAPI(c *Config, path string) (API, bool) {
 	if _, api, ok := splitAPIPath(strings.TrimRight(trimQuery(path), "/")); ok {
 		return api, true
 	}
-	if c.spec.AnyPath || c.spec.nativePath(path) {
+	if c.spec.Passthrough || c.spec.nativePath(path) {
 		return APINative, true
 	}
 	return "", false
@@ -295,7 +295,7 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 	setModel := f.model != "" && r.Model != r.ClientModel
 	// Ask an OpenAI-compatible upstream for usage in the last chunk, so token
 	// statistics always come back; an operator's customSettings on stream_options own it.
-	addUsage := r.Stream && r.translator == nil && !c.Original && !c.settingsOwnStreamOptions &&
+	addUsage := r.Stream && r.translator == nil && !c.Original && !c.spec.Passthrough && !c.settingsOwnStreamOptions &&
 		(r.API == APIChatCompletion || r.API == APICompletion) && f.end >= 0 &&
 		!gjson.Get(f.streamOptions, "include_usage").Exists()
 	if addUsage && f.streamOptions != "" {
@@ -362,7 +362,9 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 	}
 	if r.Stream {
 		r.watchStream(h)
-		h.Set("accept", c.streamAccept())
+		if !c.spec.Passthrough {
+			h.Set("accept", c.streamAccept())
+		}
 		if c.FirstByteTimeout > 0 {
 			h.Set("x-envoy-upstream-rq-first-byte-timeout-ms", c.firstByteHeader)
 		}

@@ -37,7 +37,7 @@ func init() {
 		"ollama":      {Paths: openAIPaths("/v1", APIChatCompletion, APICompletion, APIEmbeddings, APIModels), Setup: setupOllama, Keyless: true},
 		"cloudflare":  {Host: "api.cloudflare.com", Setup: setupCloudflare},
 		"vllm":        {Paths: fullOpenAIPaths("/v1"), Setup: setupVLLM, Keyless: true},
-		"generic":     {Paths: genericPaths(), Setup: setupDomain("genericHost", func(c *Config) string { return c.GenericHost }), Keyless: true, AnyPath: true, RouteHost: true},
+		"generic":     {Paths: genericPaths(), Setup: setupDomain("genericHost", func(c *Config) string { return c.GenericHost }), Keyless: true, Passthrough: true, RouteHost: true},
 	} {
 		register(typ, s)
 	}

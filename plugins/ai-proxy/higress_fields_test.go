@@ -158,6 +158,17 @@ func TestHigressFields(t *testing.T) {
 			check: func(t *testing.T, up upstream, _ string) {
 				wantHeaders(t, up.hs, map[string]string{":authority": "gateway.example.com", ":path": "/v1/chat/completions", "authorization": "Bearer " + secretToken})
 			}},
+		{field: "generic (body as sent, firstByteTimeout)", provider: `{"type":"generic","genericHost":"llm.internal","firstByteTimeout":1500}`, path: "/v1/chat/completions",
+			body: `{"model":"gpt-any","stream":true}`,
+			check: func(t *testing.T, up upstream, _ string) {
+				wantHeaders(t, up.hs, map[string]string{"x-envoy-upstream-rq-first-byte-timeout-ms": "1500"})
+				if up.body != `{"model":"gpt-any","stream":true}` {
+					t.Errorf("body changed: %s", up.body)
+				}
+				if a, ok := header(up.hs, "accept"); ok {
+					t.Errorf("accept set: %q", a)
+				}
+			}},
 		{field: "generic (any path)", provider: `{"type":"generic","genericHost":"llm.internal"}`, path: "/internal/tools/run?x=1",
 			body: `{"anything":true}`,
 			check: func(t *testing.T, up upstream, _ string) {
@@ -187,9 +198,6 @@ func TestHigressFields(t *testing.T) {
 					t.Fatalf("request headers: action %v (local reply %v)", a, host.GetLocalResponse())
 				}
 				up := upstream{hs: host.GetRequestHeaders(), body: string(host.GetRequestBody())}
-				if tt.body != "" && up.body == "" {
-					up.body = tt.body
-				}
 				var client strings.Builder
 				if tt.resp != nil {
 					host.CallOnHttpResponseHeaders([][2]string{{":status", "200"}, {"content-type", tt.respType}})
