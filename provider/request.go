@@ -71,6 +71,7 @@ type Request struct {
 
 	tokenIndex int  // into Config.APITokens; -1 without tokens
 	retried    bool // the token was chosen again for a retry: no consumer affinity
+	filterOnly bool // the translator only filters an OpenAI answer (promoteThinkingOnEmpty)
 	translator translator.Translator
 	scanner    *telemetry.Scanner // reads usage from a passed-through answer (Observe)
 	tail       []byte             // the end of an observed stream
@@ -167,7 +168,7 @@ func (r *Request) promoteThinking(c *Config) {
 	p := &promoteThinking{}
 	switch {
 	case r.translator == nil:
-		r.translator = p
+		r.translator, r.filterOnly = p, true
 	case r.API == APIChatCompletion:
 		r.translator = translator.Chain(p, r.translator)
 	case c.spec.Translate == nil:
@@ -295,7 +296,7 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 	setModel := f.model != "" && r.Model != r.ClientModel
 	// Ask an OpenAI-compatible upstream for usage in the last chunk, so token
 	// statistics always come back; an operator's customSettings on stream_options own it.
-	addUsage := r.Stream && r.translator == nil && !c.Original && !c.spec.Passthrough && !c.settingsOwnStreamOptions &&
+	addUsage := r.Stream && (r.translator == nil || r.filterOnly) && !c.Original && !c.spec.Passthrough && !c.settingsOwnStreamOptions &&
 		(r.API == APIChatCompletion || r.API == APICompletion) && f.end >= 0 &&
 		!gjson.Get(f.streamOptions, "include_usage").Exists()
 	if addUsage && f.streamOptions != "" {

@@ -94,7 +94,8 @@ func TestHigressFields(t *testing.T) {
 			resp: []string{`data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","reasoning_content":"the "}}]}` + "\n\n" +
 				`data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choi`, `ces":[{"index":0,"delta":{"reasoning_content":"answer"}}]}` + "\n\n" +
 				`data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}` + "\n\ndata: [DONE]\n\n"},
-			check: func(t *testing.T, _ upstream, client string) {
+			check: func(t *testing.T, up upstream, client string) {
+				wantJSON(t, up.body, "stream_options", `{"include_usage":true}`) // usage is still asked for
 				if strings.Contains(client, "reasoning_content") || !strings.Contains(client, `"delta":{"role":"assistant","content":"the answer"}`) ||
 					!strings.HasSuffix(client, "data: [DONE]\n\n") {
 					t.Errorf("stream:\n%s", client)
