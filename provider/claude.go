@@ -64,11 +64,24 @@ func claudeHeaders(c *Config, r *Request, h Headers) {
 	if c.ClaudeCodeMode {
 		h.Set("user-agent", claudeCodeUserAgent)
 		h.Set("x-app", "cli")
-		h.Set("anthropic-beta", claudeCodeBetaFeatures)
+		h.Set("anthropic-beta", claudeCodeBetas(h.Get("anthropic-beta")))
 		if r.API != APINative && !strings.Contains(r.Path, "beta=true") {
 			r.Path = addQuery(r.Path, "beta=true")
 		}
 	}
+}
+
+// claudeCodeBetas is Claude Code's anthropic-beta list followed by the betas the client
+// asked for that it lacks (Higress replaces the client's; a client's extra beta, such
+// as a longer context window, is kept here).
+func claudeCodeBetas(client string) string {
+	out := claudeCodeBetaFeatures
+	for _, b := range strings.Split(client, ",") {
+		if b = strings.TrimSpace(b); b != "" && !strings.Contains(","+out+",", ","+b+",") {
+			out += "," + b
+		}
+	}
+	return out
 }
 
 // addQuery appends one name=value to a path's query.
