@@ -44,7 +44,7 @@ func TestHigressFields(t *testing.T) {
 			}},
 		{field: "claudeCodeMode (native messages, own system)", provider: `{"type":"claude","claudeCodeMode":true}`, path: "/v1/messages",
 			headers: [][2]string{{"anthropic-beta", "context-1m-2025-08-07, oauth-2025-04-20"}},
-			body: `{"model":"claude-sonnet-4-5","max_tokens":64,"system":"be brief","messages":[{"role":"user","content":"ls"}]}`,
+			body:    `{"model":"claude-sonnet-4-5","max_tokens":64,"system":"be brief","messages":[{"role":"user","content":"ls"}]}`,
 			check: func(t *testing.T, up upstream, _ string) {
 				wantHeaders(t, up.hs, map[string]string{":path": "/v1/messages?beta=true", "authorization": "Bearer " + secretToken,
 					"anthropic-beta": "oauth-2025-04-20,interleaved-thinking-2025-05-14,claude-code-20250219,context-1m-2025-08-07"})
