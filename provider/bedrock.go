@@ -26,8 +26,10 @@ func init() {
 		Paths:             map[API]string{APIChatCompletion: "/model/{model}/converse"},
 		StreamContentType: bedrockEventStream,
 		KeylessWith:       []string{"awsAccessKey", "awsSecretKey"},
-		Setup:             setupBedrock,
-		Translate:         translateBedrock,
+		// Bedrock Runtime's own routes, passed with protocol: original (signed).
+		NativePrefixes: []string{"/model/", "/async-invoke", "/guardrail/"},
+		Setup:          setupBedrock,
+		Translate:      translateBedrock,
 	})
 }
 

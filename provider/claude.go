@@ -25,6 +25,7 @@ func init() {
 			APIModels:            "/v1/models",
 		},
 		Auth:           Auth{Header: "x-api-key"},
+		NativePrefixes: []string{"/v1/"}, // count_tokens, batches, files, ... with protocol: original
 		Settings:       "claude",
 		Setup:          setupClaude,
 		RequestHeaders: claudeHeaders,

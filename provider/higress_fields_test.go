@@ -21,6 +21,7 @@ func TestTokensRequired(t *testing.T) {
 		"vllm":    `,"vllmServerHost":"v"`,
 		"bedrock": `,"awsRegion":"us-east-1","awsAccessKey":"a","awsSecretKey":"s"`,
 		"hunyuan": `,"hunyuanAuthId":"AKID1","hunyuanAuthKey":"` + strings.Repeat("k", 32) + `"`,
+		"triton":  `,"tritonDomain":"triton.local:8000"`,
 	}
 	for _, typ := range sortedTypes() {
 		_, err := ParseConfig(gjson.Parse(`{"type":"`+typ+`"}`), "provider")
@@ -239,7 +240,10 @@ func TestNativePaths(t *testing.T) {
 		api                API // "" = 404
 	}{
 		{"original: an Azure deployment path", `{"type":"azure","apiTokens":["k"],"protocol":"original","azureServiceUrl":"https://r?api-version=1"}`, "/openai/deployments/d/chat/completions?api-version=1", APIChatCompletion},
-		{"original: an unknown native path", `{"type":"qwen","apiTokens":["k"],"protocol":"original"}`, "/api/v2/apps/x/run", APINative},
+		{"original: an Azure native path", `{"type":"azure","apiTokens":["k"],"protocol":"original","azureServiceUrl":"https://r?api-version=1"}`, "/openai/deployments/d/extensions/x?api-version=1", APINative},
+		{"original: Anthropic count_tokens", `{"type":"claude","apiTokens":["k"],"protocol":"original"}`, "/v1/messages/count_tokens", APINative},
+		{"original: Gemini files", `{"type":"gemini","apiTokens":["k"],"protocol":"original"}`, "/upload/v1beta/files", APIFiles},
+		{"original: a path of no API of the provider", `{"type":"qwen","apiTokens":["k"],"protocol":"original"}`, "/admin/keys", ""},
 		{"generic: any path", `{"type":"generic","apiTokens":["k"],"genericHost":"h"}`, "/metrics/x", APINative},
 		{"openai protocol: still 404", `{"type":"azure","apiTokens":["k"],"azureServiceUrl":"https://r?api-version=1"}`, "/openai/deployments/d/chat/completions", ""},
 	}
@@ -257,7 +261,7 @@ func TestNativePaths(t *testing.T) {
 			}
 			h := testHeaders{}
 			r.RewriteRequestHeaders(h)
-			if r.API != tt.api || h[":path"] != tt.path || (h["authorization"] == "" && h["api-key"] == "") {
+			if r.API != tt.api || h[":path"] != tt.path || h[r.Config.authHeader] == "" {
 				t.Errorf("api %s, headers %v", r.API, h)
 			}
 		})

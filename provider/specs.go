@@ -33,7 +33,7 @@ func init() {
 		"longcat":     {Host: "api.longcat.chat", Paths: merge(openAIPaths("/openai/v1", APIChatCompletion), map[API]string{APIAnthropicMessages: "/anthropic/v1/messages"})},
 		"doubao":      {Host: "ark.cn-beijing.volces.com", Paths: openAIPaths("/api/v3", APIChatCompletion, APIEmbeddings, APIImageGeneration, APIResponses), Setup: setupDomain("doubaoDomain", func(c *Config) string { return c.DoubaoDomain })},
 		"cohere":      {Host: "api.cohere.com", Paths: merge(openAIPaths("/compatibility/v1", chatEmbed...), map[API]string{APICohereRerank: "/v2/rerank"})},
-		"azure":       {Auth: Auth{Header: "api-key"}, SingleToken: true, Setup: setupAzure},
+		"azure":       {Auth: Auth{Header: "api-key"}, SingleToken: true, Setup: setupAzure, NativePrefixes: []string{"/openai/"}},
 		"ollama":      {Paths: openAIPaths("/v1", APIChatCompletion, APICompletion, APIEmbeddings, APIModels), Setup: setupOllama, Keyless: true},
 		"cloudflare":  {Host: "api.cloudflare.com", Setup: setupCloudflare},
 		"vllm":        {Paths: fullOpenAIPaths("/v1"), Setup: setupVLLM, Keyless: true},
