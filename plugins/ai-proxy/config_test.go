@@ -48,6 +48,12 @@ func TestDocumentedExamplesStart(t *testing.T) {
 			all = append(all, example{strings.TrimSuffix(file, ".yaml") + "/" + n, examples[n]})
 		}
 	}
+	// Examples this plugin rejects on purpose, with the error it gives.
+	rejected := map[string]string{
+		// A providers list without ids or activeProviderId: Higress starts with no
+		// active provider (requests pass untouched); here plugin start names the field.
+		"higress-readme-examples/nvidia-triton-interference-server": "providers[0].id: required",
+	}
 	registered := map[string]bool{}
 	for _, typ := range provider.Types() {
 		registered[typ] = true
@@ -67,6 +73,12 @@ func TestDocumentedExamplesStart(t *testing.T) {
 				}
 				host, status := test.NewTestHost(js)
 				defer host.Reset()
+				if want, ok := rejected[ex.name]; ok {
+					if logs := strings.Join(host.GetCriticalLogs(), "\n"); status == types.OnPluginStartStatusOK || !strings.Contains(logs, want) {
+						t.Fatalf("want plugin start to fail naming %q, got %v %s", want, status, logs)
+					}
+					return
+				}
 				if status != types.OnPluginStartStatusOK {
 					t.Fatalf("plugin start failed: %v", host.GetCriticalLogs())
 				}
