@@ -3,6 +3,7 @@ package provider
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/ai-proxy/ai-proxy/provider/bedrock"
 	"github.com/ai-proxy/ai-proxy/provider/sign"
@@ -24,8 +25,11 @@ func init() {
 	register("bedrock", &Spec{
 		Paths:             map[API]string{APIChatCompletion: "/model/{model}/converse"},
 		StreamContentType: bedrockEventStream,
-		Setup:             setupBedrock,
-		Translate:         translateBedrock,
+		KeylessWith:       []string{"awsAccessKey", "awsSecretKey"},
+		// Bedrock Runtime's own routes, passed with protocol: original (signed).
+		NativePrefixes: []string{"/model/", "/async-invoke", "/guardrail/"},
+		Setup:          setupBedrock,
+		Translate:      translateBedrock,
 	})
 }
 
@@ -74,8 +78,38 @@ func setupBedrock(c *Config) error {
 	a.bedrock = &bedrock.Options{Host: c.Host, AdditionalFields: a.AdditionalFields}
 	if a.AccessKey != "" {
 		a.bedrock.Key = &sign.AWS{AccessKey: a.AccessKey, SecretKey: a.SecretKey, SessionToken: a.SessionToken, Region: a.Region, Service: "bedrock"}
+		if c.Original {
+			c.signRequest = signBedrockNative
+		}
 	}
 	return nil
+}
+
+// bedrockNow is the signing clock of native requests; tests fix it.
+var bedrockNow = time.Now
+
+// signBedrockNative signs a native Bedrock request (`protocol: original`: /model/{id}/
+// converse, invoke, ...) with SigV4 over its path, query and body as they leave.
+func signBedrockNative(r *Request, body []byte, h Headers) {
+	c := r.Config
+	k := c.AWS.bedrock.Key
+	path, query, _ := strings.Cut(r.Path, "?")
+	method := h.Get(":method")
+	if method == "" {
+		method = "POST"
+	}
+	date := sign.AmzDate(bedrockNow())
+	hs := []sign.Header{{Name: "host", Value: c.Host}, {Name: "x-amz-date", Value: date}}
+	h.Set("x-amz-date", date)
+	if k.SessionToken != "" {
+		hs = append(hs, sign.Header{Name: "x-amz-security-token", Value: k.SessionToken})
+		h.Set("x-amz-security-token", k.SessionToken)
+	}
+	hash := ""
+	if len(body) > 0 {
+		hash = sign.PayloadHash(body)
+	}
+	h.Set("authorization", k.Sign(&sign.Request{Method: method, Path: path, Query: query, Headers: hs, PayloadHash: hash}, date))
 }
 
 func translateBedrock(c *Config, r *Request) translator.Translator {

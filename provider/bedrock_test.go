@@ -66,7 +66,7 @@ func TestBedrockUpstream(t *testing.T) {
 func TestBedrockConfigErrors(t *testing.T) {
 	for cfg, want := range map[string]string{
 		`{"type":"bedrock","apiTokens":["k"]}`:                                                       "provider.awsRegion: required",
-		`{"type":"bedrock","awsRegion":"us-east-1"}`:                                                 "provider.awsAccessKey: provider type \"bedrock\" needs",
+		`{"type":"bedrock","awsRegion":"us-east-1"}`:                                                 "provider.apiTokens: required for provider type \"bedrock\"",
 		`{"type":"bedrock","awsRegion":"us-east-1","awsAccessKey":"a"}`:                              "provider.awsSecretKey: required with awsAccessKey",
 		`{"type":"bedrock","awsRegion":"us-east-1","awsSecretKey":"s"}`:                              "provider.awsAccessKey: required with awsSecretKey",
 		`{"type":"bedrock","awsRegion":"us-east-1","apiTokens":["k"],"bedrockAdditionalFields":[1]}`: "provider.bedrockAdditionalFields: must be an object",

@@ -51,6 +51,12 @@ type Config struct {
 	Host string
 	// ReasoningContentMode is passthrough (default), ignore or concat.
 	ReasoningContentMode string
+	// Chat message edits (messages.go): `contextCleanupCommands`,
+	// `mergeConsecutiveMessages`; `promoteThinkingOnEmpty` works on the answer.
+	// `hiclawMode` turns on both of the latter.
+	ContextCleanupCommands   []string
+	MergeConsecutiveMessages bool
+	PromoteThinkingOnEmpty   bool
 
 	// Provider-specific fields, named as in the configuration reference.
 	OpenAICustomURL      string
@@ -73,6 +79,9 @@ type Config struct {
 	VLLMServerHost       string
 	VLLMCustomURL        string
 	DoubaoDomain         string
+	ClaudeCodeMode       bool      // `claudeCodeMode`: Claude Code OAuth tokens (claude.go)
+	ZhipuDomain          string    // `zhipuDomain`, e.g. api.z.ai
+	ZhipuCodePlanMode    bool      // `zhipuCodePlanMode`: the GLM Coding Plan chat path
 	HunyuanAuthID        string    // `hunyuanAuthId`: Tencent Cloud SecretId
 	HunyuanAuthKey       string    // `hunyuanAuthKey`: Tencent Cloud SecretKey; never logged
 	AWS                  AWSConfig // awsRegion, awsAccessKey, ... (bedrock.go)
@@ -80,6 +89,10 @@ type Config struct {
 	// tritonDomain, tritonModelVersion.
 	Agents AgentsConfig
 	// --- end dify, triton
+
+	// signRequest, set by Setup, signs a request passed through unconverted over its
+	// final path and body (bedrock's SigV4 with AWS keys under `protocol: original`).
+	signRequest func(r *Request, body []byte, h Headers)
 
 	spec *Spec
 }
@@ -121,6 +134,13 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 		if t.String() != "" {
 			c.APITokens = append(c.APITokens, t.String())
 		}
+	}
+	if len(c.APITokens) == 0 && !spec.Keyless && !anySet(v, spec.KeylessWith) {
+		alt := ""
+		if len(spec.KeylessWith) > 0 {
+			alt = ", or set " + strings.Join(spec.KeylessWith, ", ")
+		}
+		return nil, fmt.Errorf("%s.apiTokens: required for provider type %q (give at least one API token%s)", field, c.Type, alt)
 	}
 	if spec.SingleToken && len(c.APITokens) > 1 {
 		return nil, fmt.Errorf("%s.apiTokens: provider type %q accepts only one token, got %d", field, c.Type, len(c.APITokens))
@@ -169,6 +189,17 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 	default:
 		return nil, fmt.Errorf("%s.reasoningContentMode: %q is not one of passthrough, ignore, concat", field, m)
 	}
+	for i, cmd := range v.Get("contextCleanupCommands").Array() {
+		if cmd.Type != gjson.String {
+			return nil, fmt.Errorf("%s.contextCleanupCommands[%d]: must be a string", field, i)
+		}
+		if cmd.Str != "" {
+			c.ContextCleanupCommands = append(c.ContextCleanupCommands, cmd.Str)
+		}
+	}
+	hiclaw := v.Get("hiclawMode").Bool()
+	c.MergeConsecutiveMessages = hiclaw || v.Get("mergeConsecutiveMessages").Bool()
+	c.PromoteThinkingOnEmpty = hiclaw || v.Get("promoteThinkingOnEmpty").Bool()
 	c.BasePath = v.Get("basePath").String()
 	switch h := v.Get("basePathHandling").String(); h {
 	case "", "removePrefix":
@@ -224,6 +255,9 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 	c.VLLMServerHost = v.Get("vllmServerHost").String()
 	c.VLLMCustomURL = v.Get("vllmCustomUrl").String()
 	c.DoubaoDomain = v.Get("doubaoDomain").String()
+	c.ClaudeCodeMode = v.Get("claudeCodeMode").Bool()
+	c.ZhipuDomain = v.Get("zhipuDomain").String()
+	c.ZhipuCodePlanMode = v.Get("zhipuCodePlanMode").Bool()
 	c.HunyuanAuthID, c.HunyuanAuthKey = v.Get("hunyuanAuthId").String(), v.Get("hunyuanAuthKey").String()
 	c.AWS = readAWSConfig(v)
 	c.Agents = readAgentsConfig(v) // dify, triton
@@ -266,7 +300,7 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 		}
 		c.Host = d
 	}
-	if c.Host == "" {
+	if c.Host == "" && !spec.RouteHost {
 		return nil, fmt.Errorf("%s: provider type %q needs an upstream host (set providerDomain)", field, c.Type)
 	}
 	return c, nil
@@ -274,6 +308,16 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 
 // Spec returns the provider type's description.
 func (c *Config) Spec() *Spec { return c.spec }
+
+// anySet reports whether any of the named fields holds a non-empty value.
+func anySet(v gjson.Result, fields []string) bool {
+	for _, f := range fields {
+		if x := v.Get(f); x.Exists() && x.String() != "" {
+			return true
+		}
+	}
+	return false
+}
 
 func uintField(v gjson.Result, name, field string, def uint32) (uint32, error) {
 	f := v.Get(name)
@@ -292,6 +336,9 @@ func uintField(v gjson.Result, name, field string, def uint32) (uint32, error) {
 func parseContext(v gjson.Result, field string) (*ContextConfig, error) {
 	if !v.Exists() || v.Type == gjson.Null {
 		return nil, nil
+	}
+	if a := v.Array(); v.IsArray() && len(a) == 1 {
+		v = a[0] // a list of one, as Higress's README writes it
 	}
 	c := &ContextConfig{
 		FileURL:     v.Get("fileUrl").String(),

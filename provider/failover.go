@@ -202,6 +202,7 @@ func (c *Config) TokenDown(st TokenStore, i int) bool {
 // not in avoid (tried by this request already); false when none is left.
 func (r *Request) ChooseToken(st TokenStore, avoid []int) bool {
 	c := r.Config
+	r.retried = len(avoid) > 0
 	if len(c.APITokens) == 0 {
 		return len(avoid) == 0
 	}

@@ -23,6 +23,7 @@ func init() {
 	register("gemini", &Spec{
 		Host:              "generativelanguage.googleapis.com",
 		Auth:              Auth{Header: "x-goog-api-key"},
+		NativePrefixes:    []string{"/v1beta/", "/v1/", "/upload/"}, // files, caches, ... with protocol: original
 		Settings:          "gemini",
 		RawSettingsPrefix: "generation_config.",
 		Setup:             setupGemini,

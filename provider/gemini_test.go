@@ -84,7 +84,7 @@ func TestGeminiUpstream(t *testing.T) {
 }
 
 func TestGeminiConfigErrors(t *testing.T) {
-	_, err := ParseConfig(gjson.Parse(`{"type":"gemini","apiVersion":"v1/x"}`), "provider")
+	_, err := ParseConfig(gjson.Parse(`{"type":"gemini","apiTokens":["k"],"apiVersion":"v1/x"}`), "provider")
 	if err == nil || err.Error() != `provider.apiVersion: "v1/x" must be a version name such as v1beta or v1` {
 		t.Errorf("got %v", err)
 	}

@@ -18,11 +18,12 @@ import (
 // api.hunyuan.cloud.tencent.com/v1 (chat completions, embeddings), passed through.
 func init() {
 	register("hunyuan", &Spec{
-		Host:      hunyuan.OpenAIHost,
-		Paths:     openAIPaths("/v1", APIChatCompletion, APIEmbeddings),
-		Settings:  "hunyuan",
-		Setup:     setupHunyuan,
-		Translate: translateHunyuan,
+		Host:        hunyuan.OpenAIHost,
+		Paths:       openAIPaths("/v1", APIChatCompletion, APIEmbeddings),
+		Settings:    "hunyuan",
+		KeylessWith: []string{"hunyuanAuthId", "hunyuanAuthKey"},
+		Setup:       setupHunyuan,
+		Translate:   translateHunyuan,
 	})
 }
 

@@ -60,7 +60,7 @@ func TestHunyuanConfigErrors(t *testing.T) {
 	for _, tc := range []struct{ cfg, want string }{
 		{`{"type":"hunyuan","hunyuanAuthKey":"` + testHunyuanKey + `"}`, "provider.hunyuanAuthId: required when hunyuanAuthKey is set"},
 		{`{"type":"hunyuan","hunyuanAuthId":"AKID1"}`, "provider.hunyuanAuthKey: required when hunyuanAuthId is set"},
-		{`{"type":"hunyuan","apiTokens":[""]}`, "provider.hunyuanAuthId: required with hunyuanAuthKey"},
+		{`{"type":"hunyuan","apiTokens":[""]}`, `provider.apiTokens: required for provider type "hunyuan" (give at least one API token, or set hunyuanAuthId, hunyuanAuthKey)`},
 		{`{"type":"hunyuan","hunyuanAuthId":"AK ID","hunyuanAuthKey":"` + testHunyuanKey + `"}`, "provider.hunyuanAuthId: must be"},
 		{`{"type":"hunyuan","hunyuanAuthId":"AKID1","hunyuanAuthKey":"` + testHunyuanKey + `\n"}`, "provider.hunyuanAuthKey: must be one line"},
 		{`{"type":"hunyuan","protocol":"original","hunyuanAuthId":"AKID1","hunyuanAuthKey":"` + testHunyuanKey + `"}`, `provider.protocol: "original" is not supported`},

@@ -37,6 +37,16 @@ type Spec struct {
 	Auth Auth
 	// SingleToken providers accept at most one entry in apiTokens.
 	SingleToken bool
+	// Keyless types work without apiTokens (local servers, the generic proxy);
+	// KeylessWith names config fields that stand in for apiTokens when set (bedrock's
+	// awsAccessKey). Any other type without apiTokens fails plugin start, as in Higress.
+	Keyless     bool
+	KeylessWith []string
+	// Passthrough is the generic proxy: every client path is forwarded with credentials,
+	// also one that is no AI API the plugin knows, and a body is left as the client sent
+	// it but for modelMapping and customSettings (no stream usage request, no accept).
+	// RouteHost: without a configured host the request keeps the route's :authority.
+	Passthrough, RouteHost bool
 	// Settings names the provider's column in the customSettings rename table, used
 	// with `protocol: original`; RawSettingsPrefix is where raw settings go then.
 	Settings          string
@@ -51,6 +61,10 @@ type Spec struct {
 	StreamContentType string
 	// RequestHeaders sets provider-specific upstream headers (e.g. anthropic-version).
 	RequestHeaders func(c *Config, r *Request, h Headers)
+	// EditBody, when set, edits the upstream body of every converted or passed-through
+	// request (not `protocol: original`) in the provider's own way: client is the
+	// client's body (model mapped, settings applied), body the upstream's so far.
+	EditBody func(c *Config, r *Request, client, body []byte) ([]byte, error)
 	// JSONStreams: the upstream answers a streaming request with one JSON body (DeepL
 	// has no streaming); the translator's ResponseStream turns it into the client's stream.
 	JSONStreams bool

@@ -69,7 +69,9 @@ type Request struct {
 	// the first system message (the provider's `context` file).
 	SystemContext string
 
-	tokenIndex int // into Config.APITokens; -1 without tokens
+	tokenIndex int  // into Config.APITokens; -1 without tokens
+	retried    bool // the token was chosen again for a retry: no consumer affinity
+	filterOnly bool // the translator only filters an OpenAI answer (promoteThinkingOnEmpty)
 	translator translator.Translator
 	upload     *upload            // a multipart body (upload.go)
 	scanner    *telemetry.Scanner // reads usage from a passed-through answer (Observe)
@@ -97,14 +99,14 @@ func NewRequest(c *Config, path string) (*Request, *Error) {
 		}
 	}
 	api, ok := Classify(path)
-	if !ok && c.Original && c.spec.nativePath(path) {
-		api, ok = APINative, true
+	if !ok && (c.Original || c.spec.Passthrough) {
+		api, ok = nativeAPI(c, path)
 	}
 	if !ok {
 		return nil, errorf(404, "not_found", "no AI API at path "+strconv.Quote(trimQuery(path)))
 	}
 	r := &Request{Config: c, API: api, Protocol: api.Protocol(), UpstreamAPI: api}
-	if c.Original {
+	if c.Original || api == APINative {
 		r.Path = path
 	} else {
 		tmpl, ok := c.Capabilities[api]
@@ -136,8 +138,43 @@ func NewRequest(c *Config, path string) (*Request, *Error) {
 		if r.translator == nil && c.spec.Translate != nil {
 			r.translator = c.spec.Translate(c, r)
 		}
+		if c.PromoteThinkingOnEmpty && r.UpstreamAPI == APIChatCompletion {
+			r.promoteThinking(c)
+		}
 	}
 	return r, nil
+}
+
+// nativeAPI classifies a path Classify does not know, for `protocol: original` (the
+// client speaks the provider's own protocol) and the generic type (which forwards
+// everything): a path ending in an OpenAI API (Azure's /openai/deployments/D/chat/
+// completions, a bare /chat/completions) is that API, so that customSettings and usage
+// still apply; a path under the provider's NativePrefixes (or any path, for generic)
+// is APINative, passed on as it is with credentials. Anything else stays a 404: an
+// unknown path never gets the provider's key.
+func nativeAPI(c *Config, path string) (API, bool) {
+	if _, api, ok := splitAPIPath(strings.TrimRight(trimQuery(path), "/")); ok {
+		return api, true
+	}
+	if c.spec.Passthrough || c.spec.nativePath(path) {
+		return APINative, true
+	}
+	return "", false
+}
+
+// promoteThinking puts the promoteThinkingOnEmpty filter where the answer is OpenAI
+// chat: in front of the provider's converter for an OpenAI chat client, or between the
+// upstream and the chat bridge of an Anthropic or Responses client.
+func (r *Request) promoteThinking(c *Config) {
+	p := &promoteThinking{}
+	switch {
+	case r.translator == nil:
+		r.translator, r.filterOnly = p, true
+	case r.API == APIChatCompletion:
+		r.translator = translator.Chain(p, r.translator)
+	case c.spec.Translate == nil:
+		r.translator = translator.Chain(r.translator, p)
+	}
 }
 
 // anthropicBridge is set by the chat bridges (chat_bridge.go): it returns the
@@ -189,6 +226,9 @@ func (r *Request) Token() string {
 // NeedsBody reports whether the plugin must read the request body (to map the model,
 // apply settings or convert) before the request may leave.
 func (r *Request) NeedsBody() bool {
+	if r.Config.signRequest != nil && r.translator == nil {
+		return true // signed over the body as sent
+	}
 	return (r.translator != nil || (r.upload == nil && r.API.HasJSONBody())) &&
 		(!r.Config.Original || len(r.Config.CustomSettings) > 0 || r.Config.FirstByteTimeout > 0 || r.ModelOverride != "")
 }
@@ -201,17 +241,30 @@ func (r *Request) RewriteRequestHeaders(h Headers) {
 		h.Del(k)
 	}
 	c := r.Config
+	if len(c.APITokens) > 1 && !r.retried && r.API.stateful() {
+		// Consumer affinity: a consumer's files, batches, responses and fine-tuning
+		// jobs live with one API key, so the same x-mse-consumer always gets the same
+		// token (FNV-1a, as Higress picks it).
+		if consumer := h.Get("x-mse-consumer"); consumer != "" {
+			r.tokenIndex = int(fnv1a(consumer) % uint32(len(c.APITokens)))
+		}
+	}
 	if r.tokenIndex >= 0 {
 		h.Set(c.authHeader, c.authValues[r.tokenIndex])
 	}
 	if c.spec.RequestHeaders != nil {
 		c.spec.RequestHeaders(c, r, h)
 	}
-	h.Set(":authority", c.Host)
+	if c.Host != "" { // empty: the route's own host (generic without genericHost)
+		h.Set(":authority", c.Host)
+	}
 	if !strings.Contains(r.Path, "{model}") {
 		h.Set(":path", r.Path)
 	}
 	h.Set("x-envoy-upstream-rq-timeout-ms", c.timeoutHeader)
+	if c.signRequest != nil && r.translator == nil {
+		c.signRequest(r, nil, h) // a request without body; one with a body is signed again over it
+	}
 	if r.ReadsResponse() {
 		h.Set("accept-encoding", "identity")
 	}
@@ -247,7 +300,7 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 	setModel := f.model != "" && r.Model != r.ClientModel
 	// Ask an OpenAI-compatible upstream for usage in the last chunk, so token
 	// statistics always come back; an operator's customSettings on stream_options own it.
-	addUsage := r.Stream && r.translator == nil && !c.Original && !c.settingsOwnStreamOptions &&
+	addUsage := r.Stream && (r.translator == nil || r.filterOnly) && !c.Original && !c.spec.Passthrough && !c.settingsOwnStreamOptions &&
 		(r.API == APIChatCompletion || r.API == APICompletion) && f.end >= 0 &&
 		!gjson.Get(f.streamOptions, "include_usage").Exists()
 	if addUsage && f.streamOptions != "" {
@@ -269,6 +322,12 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 		}
 	}
 	if !c.Original {
+		if (len(c.ContextCleanupCommands) > 0 || c.MergeConsecutiveMessages) &&
+			(r.API == APIChatCompletion || r.API == APIAnthropicMessages) {
+			if body, err = editMessages(body, c.ContextCleanupCommands, c.MergeConsecutiveMessages); err != nil {
+				return nil, errorf(400, "invalid_request", "cannot edit messages: "+err.Error())
+			}
+		}
 		if r.SystemContext != "" && r.API == APIChatCompletion {
 			if body, err = prependSystemMessage(body, r.SystemContext); err != nil {
 				return nil, errorf(400, "invalid_request", err.Error())
@@ -285,6 +344,7 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 		}
 		path = strings.ReplaceAll(path, "{model}", r.Model)
 	}
+	client := body
 	if r.translator != nil {
 		if body, err = r.translator.RequestBody(body); err != nil {
 			return nil, errorf(400, "invalid_request", err.Error())
@@ -293,13 +353,23 @@ func (r *Request) RewriteRequestBody(body []byte, h Headers) ([]byte, *Error) {
 			path = e.EditUpstream(path, h.Set)
 		}
 	}
+	if c.spec.EditBody != nil && !c.Original {
+		if body, err = c.spec.EditBody(c, r, client, body); err != nil {
+			return nil, errorf(400, "invalid_request", err.Error())
+		}
+	}
 	if path != r.Path {
 		r.Path = path
 		h.Set(":path", path)
 	}
+	if c.signRequest != nil && r.translator == nil {
+		c.signRequest(r, body, h)
+	}
 	if r.Stream {
 		r.watchStream(h)
-		h.Set("accept", c.streamAccept())
+		if !c.spec.Passthrough {
+			h.Set("accept", c.streamAccept())
+		}
 		if c.FirstByteTimeout > 0 {
 			h.Set("x-envoy-upstream-rq-first-byte-timeout-ms", c.firstByteHeader)
 		}
@@ -468,4 +538,26 @@ func prependSystemMessage(body []byte, text string) ([]byte, error) {
 	}
 	arr = append(arr, ']')
 	return sjson.SetRawBytes(body, "messages", arr)
+}
+
+// stateful reports whether requests on a reach state kept with the API key that created
+// it (an uploaded file, a batch, a stored response, a fine-tuning job).
+func (a API) stateful() bool {
+	switch a {
+	case APIResponses, APIFiles, APIRetrieveFile, APIRetrieveFileContent, APIBatches, APIRetrieveBatch,
+		APICancelBatch, APIFineTuningJobs, APIRetrieveFineTuningJob, APIFineTuningJobEvents,
+		APIFineTuningJobCheckpoints, APICancelFineTuningJob, APIResumeFineTuningJob, APIPauseFineTuningJob:
+		return true
+	}
+	return false
+}
+
+// fnv1a is the 32-bit FNV-1a hash of s.
+func fnv1a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }

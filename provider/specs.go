@@ -3,6 +3,9 @@ package provider
 import (
 	"fmt"
 	"strings"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 )
 
 // The providers that speak the OpenAI wire format and differ only by data: host, path
@@ -11,11 +14,11 @@ import (
 func init() {
 	chatEmbed := []API{APIChatCompletion, APIEmbeddings}
 	for typ, s := range map[string]*Spec{
-		"openai":      {Host: "api.openai.com", Paths: fullOpenAIPaths("/v1"), Setup: setupOpenAICustomURL},
+		"openai":      {Host: "api.openai.com", Paths: fullOpenAIPaths("/v1"), Setup: setupOpenAICustomURL, Keyless: true},
 		"moonshot":    {Host: "api.moonshot.cn", Paths: merge(openAIPaths("/v1", APIChatCompletion, APIModels, APIFiles), map[API]string{APIAnthropicMessages: "/anthropic/v1/messages"})},
 		"baichuan":    {Host: "api.baichuan-ai.com", Paths: openAIPaths("/v1", chatEmbed...)},
 		"yi":          {Host: "api.lingyiwanwu.com", Paths: openAIPaths("/v1", APIChatCompletion, APIModels)},
-		"zhipuai":     {Host: "open.bigmodel.cn", Paths: merge(openAIPaths("/api/paas/v4", APIChatCompletion, APIEmbeddings, APIImageGeneration), map[API]string{APIAnthropicMessages: "/api/anthropic/v1/messages"})},
+		"zhipuai":     {Host: "open.bigmodel.cn", Paths: merge(openAIPaths("/api/paas/v4", APIChatCompletion, APIEmbeddings, APIImageGeneration), map[API]string{APIAnthropicMessages: "/api/anthropic/v1/messages"}), Setup: setupZhipu},
 		"deepseek":    {Host: "api.deepseek.com", Paths: merge(openAIPaths("/v1", APIChatCompletion, APICompletion, APIModels), map[API]string{APIAnthropicMessages: "/anthropic/v1/messages"})},
 		"groq":        {Host: "api.groq.com", Paths: openAIPaths("/openai/v1", APIChatCompletion, APIAudioTranscription, APIAudioTranslation, APIModels)},
 		"grok":        {Host: "api.x.ai", Paths: openAIPaths("/v1", APIChatCompletion, APICompletion, APIEmbeddings, APIImageGeneration, APIModels, APIAnthropicMessages)},
@@ -26,15 +29,15 @@ func init() {
 		"stepfun":     {Host: "api.stepfun.com", Paths: openAIPaths("/v1", APIChatCompletion, APIEmbeddings, APIImageGeneration, APIAudioSpeech, APIAudioTranscription, APIModels, APIFiles)},
 		"together-ai": {Host: "api.together.xyz", Paths: openAIPaths("/v1", APIChatCompletion, APICompletion, APIEmbeddings, APIImageGeneration, APIModels, APICohereRerank)},
 		"fireworks":   {Host: "api.fireworks.ai", Paths: openAIPaths("/inference/v1", APIChatCompletion, APICompletion, APIEmbeddings, APIModels)},
-		"openrouter":  {Host: "openrouter.ai", Paths: openAIPaths("/api/v1", APIChatCompletion, APICompletion, APIModels)},
+		"openrouter":  {Host: "openrouter.ai", Paths: openAIPaths("/api/v1", APIChatCompletion, APICompletion, APIModels), EditBody: openRouterReasoning},
 		"longcat":     {Host: "api.longcat.chat", Paths: merge(openAIPaths("/openai/v1", APIChatCompletion), map[API]string{APIAnthropicMessages: "/anthropic/v1/messages"})},
 		"doubao":      {Host: "ark.cn-beijing.volces.com", Paths: openAIPaths("/api/v3", APIChatCompletion, APIEmbeddings, APIImageGeneration, APIResponses), Setup: setupDomain("doubaoDomain", func(c *Config) string { return c.DoubaoDomain })},
 		"cohere":      {Host: "api.cohere.com", Paths: merge(openAIPaths("/compatibility/v1", chatEmbed...), map[API]string{APICohereRerank: "/v2/rerank"})},
-		"azure":       {Auth: Auth{Header: "api-key"}, SingleToken: true, Setup: setupAzure},
-		"ollama":      {Paths: openAIPaths("/v1", APIChatCompletion, APICompletion, APIEmbeddings, APIModels), Setup: setupOllama},
+		"azure":       {Auth: Auth{Header: "api-key"}, SingleToken: true, Setup: setupAzure, NativePrefixes: []string{"/openai/"}},
+		"ollama":      {Paths: openAIPaths("/v1", APIChatCompletion, APICompletion, APIEmbeddings, APIModels), Setup: setupOllama, Keyless: true},
 		"cloudflare":  {Host: "api.cloudflare.com", Setup: setupCloudflare},
-		"vllm":        {Paths: fullOpenAIPaths("/v1"), Setup: setupVLLM},
-		"generic":     {Paths: genericPaths(), Setup: setupDomain("genericHost", func(c *Config) string { return c.GenericHost })},
+		"vllm":        {Paths: fullOpenAIPaths("/v1"), Setup: setupVLLM, Keyless: true},
+		"generic":     {Paths: genericPaths(), Setup: setupDomain("genericHost", func(c *Config) string { return c.GenericHost }), Keyless: true, Passthrough: true, RouteHost: true},
 	} {
 		register(typ, s)
 	}
@@ -148,10 +151,53 @@ func setupAzure(c *Config) error {
 	for _, a := range azureAPIs {
 		c.Capabilities[a] = prefix + openAISuffix[a] + "?" + u.RawQuery
 	}
+	// Resource-scoped APIs (files, batches, models) live under /openai, with
+	// the same api-version, whatever form the URL has.
+	for _, a := range azureResourceAPIs {
+		c.Capabilities[a] = "/openai" + openAISuffix[a] + "?" + u.RawQuery
+	}
+	for _, a := range azureResourceSubAPIs {
+		c.Capabilities[a] = "/openai" + keepTail + "?" + u.RawQuery
+	}
 	if full {
 		c.Capabilities[api] = p + "?" + u.RawQuery
 	}
 	return nil
+}
+
+// azureResourceAPIs are the APIs of an Azure OpenAI resource that name no deployment
+// in their path; azureResourceSubAPIs their sub-resources (/files/{id}, ...).
+var (
+	azureResourceAPIs    = []API{APIFiles, APIBatches, APIModels}
+	azureResourceSubAPIs = []API{APIRetrieveFile, APIRetrieveFileContent, APIRetrieveBatch, APICancelBatch}
+)
+
+// openRouterReasoning gives OpenRouter the reasoning budget in tokens
+// (reasoning.max_tokens) instead of a coarse reasoning_effort, as Higress does: from
+// the request's reasoning_max_tokens, or an Anthropic client's thinking.budget_tokens.
+func openRouterReasoning(c *Config, r *Request, client, body []byte) ([]byte, error) {
+	if r.UpstreamAPI != APIChatCompletion {
+		return body, nil
+	}
+	budget := gjson.GetBytes(body, "reasoning_max_tokens").Int()
+	if budget <= 0 && r.API == APIAnthropicMessages && gjson.GetBytes(client, "thinking.type").Str == "enabled" {
+		budget = gjson.GetBytes(client, "thinking.budget_tokens").Int()
+	}
+	if budget <= 0 {
+		return body, nil
+	}
+	body, _ = sjson.DeleteBytes(body, "reasoning_effort")
+	body, _ = sjson.DeleteBytes(body, "reasoning_max_tokens")
+	return sjson.SetBytes(body, "reasoning.max_tokens", budget)
+}
+
+// setupZhipu: `zhipuDomain` (api.z.ai for the international service) and
+// `zhipuCodePlanMode`, whose chat goes to the GLM Coding Plan endpoint.
+func setupZhipu(c *Config) error {
+	if c.ZhipuCodePlanMode {
+		c.Capabilities[APIChatCompletion] = "/api/coding/paas/v4/chat/completions"
+	}
+	return setupDomain("zhipuDomain", func(c *Config) string { return c.ZhipuDomain })(c)
 }
 
 func setupOllama(c *Config) error {

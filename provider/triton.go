@@ -15,8 +15,9 @@ import (
 // when given, are sent as a bearer token (for an authenticating proxy in front).
 func init() {
 	register("triton", &Spec{
-		Paths: map[API]string{APIChatCompletion: "/v2/models/{model}/generate"},
-		Setup: setupTriton,
+		Paths:   map[API]string{APIChatCompletion: "/v2/models/{model}/generate"},
+		Keyless: true, // a self-hosted server (Higress asks for a token it never needs)
+		Setup:   setupTriton,
 		Translate: func(c *Config, r *Request) translator.Translator {
 			if r.API != APIChatCompletion && r.UpstreamAPI != APIChatCompletion {
 				return nil

@@ -94,6 +94,25 @@ func documentedExamples(t *testing.T) []example {
 	for name, cfg := range seeds {
 		out = append(out, example{"seed " + name, cfg})
 	}
+	// Higress's README examples, of the provider types this build registers.
+	if raw, err = os.ReadFile(filepath.Join(root, "testdata/config/higress-readme-examples.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	var higressReadme map[string]any
+	if err := yaml.Unmarshal(raw, &higressReadme); err != nil {
+		t.Fatal(err)
+	}
+	registered := map[string]bool{}
+	for _, typ := range provider.Types() {
+		registered[typ] = true
+	}
+	for name, cfg := range higressReadme {
+		// The README writes this context as a list of one: the plugin accepts it, the
+		// console form keeps the object the field is.
+		if registered[exampleType(cfg)] && name != "qwen-with-pure-text-context-information" {
+			out = append(out, example{"Higress README " + name, cfg})
+		}
+	}
 	for _, sec := range []string{"## Model services", "## Monitoring"} {
 		for i, block := range mustReadme(t, sec) {
 			var doc any
@@ -238,6 +257,8 @@ func TestSchemaFields(t *testing.T) {
 var bodyReaders = map[string]bool{
 	"provider/request.go":      true,
 	"provider/claude.go":       true,
+	"provider/messages.go":     true,
+	"provider/promote.go":      true,
 	"provider/observe.go":      true,
 	"provider/route/intent.go": true,
 }
@@ -308,4 +329,19 @@ func mustReadme(t *testing.T, heading string) []string {
 		t.Fatal(err)
 	}
 	return blocks
+}
+
+// exampleType is the provider type of a configuration example (its first provider's).
+func exampleType(cfg any) string {
+	m, _ := cfg.(map[string]any)
+	if p, ok := m["provider"].(map[string]any); ok {
+		s, _ := p["type"].(string)
+		return s
+	}
+	if ps, ok := m["providers"].([]any); ok && len(ps) > 0 {
+		p, _ := ps[0].(map[string]any)
+		s, _ := p["type"].(string)
+		return s
+	}
+	return ""
 }

@@ -7,40 +7,78 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
 	"github.com/higress-group/wasm-go/pkg/test"
+	"github.com/tidwall/gjson"
 	"gopkg.in/yaml.v3"
 
 	"github.com/ai-proxy/ai-proxy/hack/examples"
+	"github.com/ai-proxy/ai-proxy/provider"
 )
 
 // TestDocumentedExamplesStart starts the plugin with every documented configuration
-// example, written as YAML exactly as a Higress user would.
+// example, written as YAML exactly as a Higress user would: the configuration
+// reference's (seed-examples.yaml) and the usage examples of Higress's own ai-proxy
+// README (higress-readme-examples.yaml). A README example of a provider type this build
+// does not register is skipped, naming the type.
 func TestDocumentedExamplesStart(t *testing.T) {
-	raw, err := os.ReadFile("../../testdata/config/seed-examples.yaml")
-	if err != nil {
-		t.Fatal(err)
+	type example struct {
+		name string
+		cfg  any
 	}
-	var examples map[string]any
-	if err := yaml.Unmarshal(raw, &examples); err != nil {
-		t.Fatal(err)
+	var all []example
+	for _, file := range []string{"seed-examples.yaml", "higress-readme-examples.yaml"} {
+		raw, err := os.ReadFile("../../testdata/config/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var examples map[string]any
+		if err := yaml.Unmarshal(raw, &examples); err != nil {
+			t.Fatal(err)
+		}
+		names := make([]string, 0, len(examples))
+		for n := range examples {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			all = append(all, example{strings.TrimSuffix(file, ".yaml") + "/" + n, examples[n]})
+		}
 	}
-	names := make([]string, 0, len(examples))
-	for n := range examples {
-		names = append(names, n)
+	// Examples this plugin rejects on purpose, with the error it gives.
+	rejected := map[string]string{
+		// A providers list without ids or activeProviderId: Higress starts with no
+		// active provider (requests pass untouched); here plugin start names the field.
+		"higress-readme-examples/nvidia-triton-interference-server": "providers[0].id: required",
 	}
-	sort.Strings(names)
+	registered := map[string]bool{}
+	for _, typ := range provider.Types() {
+		registered[typ] = true
+	}
 	test.RunGoTest(t, func(t *testing.T) {
-		for _, name := range names {
-			t.Run(name, func(t *testing.T) {
-				js, err := json.Marshal(examples[name])
+		for _, ex := range all {
+			t.Run(ex.name, func(t *testing.T) {
+				js, err := json.Marshal(ex.cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
+				typesUsed := append(gjson.GetBytes(js, "providers.#.type").Array(), gjson.GetBytes(js, "provider.type"))
+				for _, typ := range typesUsed {
+					if typ.Exists() && !registered[typ.String()] && strings.HasPrefix(ex.name, "higress-readme") {
+						t.Skipf("provider type %q is not registered", typ)
+					}
+				}
 				host, status := test.NewTestHost(js)
 				defer host.Reset()
+				if want, ok := rejected[ex.name]; ok {
+					if logs := strings.Join(host.GetCriticalLogs(), "\n"); status == types.OnPluginStartStatusOK || !strings.Contains(logs, want) {
+						t.Fatalf("want plugin start to fail naming %q, got %v %s", want, status, logs)
+					}
+					return
+				}
 				if status != types.OnPluginStartStatusOK {
 					t.Fatalf("plugin start failed: %v", host.GetCriticalLogs())
 				}

@@ -205,12 +205,13 @@ func TestConfigValidationFailsStart(t *testing.T) {
 		{"unknown type", `{"provider":{"type":"martian","apiTokens":["` + secretToken + `"]}}`, `provider.type: unknown provider type "martian"`},
 		{"bad regex", `{"provider":{"type":"openai","modelMapping":{"~[":"x"}}}`, `provider.modelMapping["~["]: invalid regular expression`},
 		{"providers without id", `{"providers":[{"type":"openai"}]}`, "providers[0].id: required"},
-		{"duplicate ids", `{"providers":[{"id":"a","type":"openai"},{"id":"a","type":"groq"}]}`, `providers[1].id: duplicate id "a"`},
+		{"duplicate ids", `{"providers":[{"id":"a","type":"openai"},{"id":"a","type":"groq","apiTokens":["k"]}]}`, `providers[1].id: duplicate id "a"`},
 		{"active id unknown", `{"providers":[{"id":"a","type":"openai"}],"activeProviderId":"b"}`, `activeProviderId: no provider with id "b"`},
-		{"bad provider in list", `{"providers":[{"id":"a","type":"azure"}],"activeProviderId":"a"}`, "providers[0].azureServiceUrl: required"},
+		{"bad provider in list", `{"providers":[{"id":"a","type":"azure","apiTokens":["k"]}],"activeProviderId":"a"}`, "providers[0].azureServiceUrl: required"},
 		{"rule without active provider", `{"providers":[{"id":"a","type":"openai"}],"_rules_":[{"_match_route_":["r1"]}]}`, "_rules_: rule has no active provider"},
 		{"bad global with rules", `{"provider":{"type":"nope"},"_rules_":[{"_match_route_":["r1"],"provider":{"type":"openai"}}]}`, `provider.type: unknown provider type "nope"`},
 		{"empty config", `{}`, "provider: required"},
+		{"no token", `{"provider":{"type":"claude"}}`, `provider.apiTokens: required for provider type "claude"`},
 		{"bad provider in rule", `{"_rules_":[{"_match_route_":["r1"],"provider":{"type":"ollama"}}]}`, "_rules_: provider.ollamaServerHost: required"},
 	}
 	test.RunTest(t, func(t *testing.T) {
