@@ -73,9 +73,13 @@ type Config struct {
 	VLLMServerHost       string
 	VLLMCustomURL        string
 	DoubaoDomain         string
-	HunyuanAuthID        string    // `hunyuanAuthId`: Tencent Cloud SecretId
-	HunyuanAuthKey       string    // `hunyuanAuthKey`: Tencent Cloud SecretKey; never logged
-	AWS                  AWSConfig // awsRegion, awsAccessKey, ... (bedrock.go)
+	HunyuanAuthID        string       // `hunyuanAuthId`: Tencent Cloud SecretId
+	HunyuanAuthKey       string       // `hunyuanAuthKey`: Tencent Cloud SecretKey; never logged
+	AWS                  AWSConfig    // awsRegion, awsAccessKey, ... (bedrock.go)
+	Vertex               VertexConfig // vertexAuthKey, vertexRegion, ... (vertex.go)
+	// Credential is the token the plugin fetches by callout before a request leaves
+	// (Vertex AI's service account); nil for most providers (credential.go).
+	Credential *Credential
 	// --- dify, triton (dify.go, triton.go): difyApiUrl, botType, inputVariable, outputVariable,
 	// tritonDomain, tritonModelVersion.
 	Agents AgentsConfig
@@ -227,6 +231,7 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 	c.HunyuanAuthID, c.HunyuanAuthKey = v.Get("hunyuanAuthId").String(), v.Get("hunyuanAuthKey").String()
 	c.AWS = readAWSConfig(v)
 	c.Agents = readAgentsConfig(v) // dify, triton
+	c.Vertex = readVertexConfig(v)
 	if c.Context != nil && (c.MoonshotFileID != "" || len(c.QwenFileIDs) > 0) {
 		return nil, fmt.Errorf("%s.context: cannot be used together with moonshotFileId or qwenFileIds", field)
 	}
