@@ -4,10 +4,11 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"math/big"
 	"strconv"
 	"time"
 
@@ -65,21 +66,54 @@ func ParseServiceAccount(keyJSON string) (*ServiceAccount, error) {
 	if block == nil {
 		return nil, errors.New("private_key: missing or not PEM")
 	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	k, err := parseRSAKey(block.Bytes)
 	if err != nil {
-		if k1, err1 := x509.ParsePKCS1PrivateKey(block.Bytes); err1 == nil {
-			k, err = k1, nil
-		}
+		return nil, errors.New("private_key: " + err.Error())
 	}
-	if err != nil {
-		return nil, errors.New("private_key: not a PKCS#8 or PKCS#1 private key")
-	}
-	rk, ok := k.(*rsa.PrivateKey)
-	if !ok {
-		return nil, errors.New("private_key: not an RSA key")
-	}
-	s.key = rk
+	s.key = k
 	return s, nil
+}
+
+// oidRSA is the algorithm of an RSA key in PKCS#8 (rsaEncryption, RFC 8017).
+var oidRSA = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+
+// parseRSAKey reads a PKCS#8 (Google's key files) or PKCS#1 RSA private key. It is
+// written with encoding/asn1 rather than crypto/x509, whose certificate machinery
+// would cost the plugin about 1 MB of wasm for two key formats.
+func parseRSAKey(der []byte) (*rsa.PrivateKey, error) {
+	var p8 struct {
+		Version   int
+		Algorithm struct {
+			Algorithm  asn1.ObjectIdentifier
+			Parameters asn1.RawValue `asn1:"optional"`
+		}
+		PrivateKey []byte
+	}
+	if rest, err := asn1.Unmarshal(der, &p8); err == nil && len(rest) == 0 {
+		if !p8.Algorithm.Algorithm.Equal(oidRSA) {
+			return nil, errors.New("not an RSA key")
+		}
+		der = p8.PrivateKey
+	}
+	var p1 struct {
+		Version               int
+		N                     *big.Int
+		E                     int
+		D, P, Q, Dp, Dq, Qinv *big.Int
+		Additional            asn1.RawValue `asn1:"optional"`
+	}
+	if rest, err := asn1.Unmarshal(der, &p1); err != nil || len(rest) != 0 || p1.N == nil || p1.D == nil || p1.P == nil || p1.Q == nil {
+		return nil, errors.New("not a PKCS#8 or PKCS#1 RSA private key")
+	}
+	if p1.Version != 0 || p1.N.Sign() <= 0 || p1.D.Sign() <= 0 || p1.P.Sign() <= 0 || p1.Q.Sign() <= 0 || p1.E < 3 {
+		return nil, errors.New("not a two-prime RSA private key")
+	}
+	k := &rsa.PrivateKey{PublicKey: rsa.PublicKey{N: p1.N, E: p1.E}, D: p1.D, Primes: []*big.Int{p1.P, p1.Q}}
+	if err := k.Validate(); err != nil {
+		return nil, errors.New("invalid RSA key")
+	}
+	k.Precompute()
+	return k, nil
 }
 
 // JWT is the signed assertion for scope at time now: header {alg RS256, typ JWT, kid},

@@ -2,8 +2,13 @@ package sign
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/pem"
 	"encoding/base64"
 	"os"
 	"strings"
@@ -11,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 )
 
 // The test key was generated once for this repository (testdata/vertex); it signs
@@ -75,6 +81,30 @@ func TestJWTFixedKeyAndClock(t *testing.T) {
 	}
 }
 
+// TestKeyFormats: the hand-written parser (not crypto/x509, see parseRSAKey) reads the
+// key as x509 does, in PKCS#8 and PKCS#1, and refuses other algorithms.
+func TestKeyFormats(t *testing.T) {
+	s := testAccount(t)
+	b, _ := os.ReadFile(keyFile)
+	blk, _ := pem.Decode([]byte(gjson.GetBytes(b, "private_key").String()))
+	want, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil || !s.key.Equal(want) {
+		t.Fatalf("PKCS#8 key differs from x509's reading (%v)", err)
+	}
+	pkcs1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(want.(*rsa.PrivateKey))})
+	b1, _ := sjson.SetBytes(b, "private_key", string(pkcs1))
+	s1, err := ParseServiceAccount(string(b1))
+	if err != nil || !s1.key.Equal(want) {
+		t.Fatalf("PKCS#1: %v", err)
+	}
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(ec)
+	b2, _ := sjson.SetBytes(b, "private_key", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
+	if _, err := ParseServiceAccount(string(b2)); err == nil || err.Error() != "private_key: not an RSA key" {
+		t.Fatalf("EC key: %v", err)
+	}
+}
+
 func TestTokenRequest(t *testing.T) {
 	s := testAccount(t)
 	body, err := s.TokenRequest(CloudPlatformScope, fixedClock)
@@ -99,7 +129,7 @@ func TestParseServiceAccountErrors(t *testing.T) {
 		{"no email", `{"token_uri":"https://t","private_key":"x"}`, "client_email: missing"},
 		{"no token uri", `{"client_email":"a@b","private_key":"x"}`, "token_uri: missing"},
 		{"no pem", `{"client_email":"a@b","token_uri":"https://t","private_key":"secret-not-pem"}`, "private_key: missing or not PEM"},
-		{"bad der", `{"client_email":"a@b","token_uri":"https://t","private_key":"-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n"}`, "private_key: not a PKCS#8"},
+		{"bad der", `{"client_email":"a@b","token_uri":"https://t","private_key":"-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n"}`, "private_key: not a PKCS#8 or PKCS#1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseServiceAccount(c.json)

@@ -5,5 +5,6 @@
 // Everything here is a pure function of its inputs (keys, the request's parts, a
 // timestamp the caller reads), checked against the vendors' published worked examples,
 // and uses only the standard library's crypto (crypto/hmac, crypto/sha256; crypto/rsa
-// and crypto/x509 for the JWT, which cost the wasm binary most of this package's size).
+// with encoding/asn1 for the JWT: about 0.6 MB of wasm, where crypto/x509 would add
+// another 1.2 MB).
 package sign
