@@ -218,7 +218,11 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 	}
 	c.CloudflareAccountID = v.Get("cloudflareAccountId").String()
 	c.MinimaxGroupID = v.Get("minimaxGroupId").String()
-	if g := v.Get("geminiSafetySetting"); g.IsObject() {
+	g := v.Get("geminiSafetySetting")
+	if !g.Exists() && c.Type == "vertex" {
+		g = v.Get("vertexGeminiSafetySetting") // the name in Higress's README
+	}
+	if g.IsObject() {
 		c.GeminiSafetySetting = map[string]string{}
 		g.ForEach(func(k, val gjson.Result) bool { c.GeminiSafetySetting[k.String()] = val.String(); return true })
 	}

@@ -55,6 +55,8 @@ func TestVertexUpstream(t *testing.T) {
 		{"anthropic client, claude", vertexSA(t, ""), "/v1/messages", `{"model":"claude-sonnet-4@20250514","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`,
 			map[string]string{":path": base + "anthropic/models/claude-sonnet-4@20250514:rawPredict"},
 			map[string]string{"anthropic_version": `"vertex-2023-10-16"`, "model": ""}},
+		{"safety settings, Higress README's name", vertexSA(t, `,"vertexGeminiSafetySetting":{"HARM_CATEGORY_HARASSMENT":"BLOCK_NONE"}`), "/v1/chat/completions", chat,
+			nil, map[string]string{"safetySettings.0.category": `"HARM_CATEGORY_HARASSMENT"`, "safetySettings.0.threshold": `"BLOCK_NONE"`}},
 		{"global region", strings.Replace(vertexSA(t, ""), `"us-central1"`, `"global"`, 1), "/v1/chat/completions", chat,
 			map[string]string{":authority": "aiplatform.googleapis.com", ":path": "/v1/projects/proj-1/locations/global/publishers/google/models/gemini-2.5-flash:generateContent"}, nil},
 		{"embeddings", vertexSA(t, ""), "/v1/embeddings", `{"model":"text-embedding-005","input":["a","b"],"dimensions":256}`,
