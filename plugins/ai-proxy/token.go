@@ -27,6 +27,14 @@ import (
 
 const credentialPoll = 20 // ms
 
+// credentialTimeout bounds the token callout (and so the lock, and the wait of the
+// others): a token endpoint answers in well under a second, and a fetch whose request
+// went away (Envoy cancels its callouts) must not hold the others for the provider's
+// whole timeout.
+const credentialTimeout = 10000 // ms
+
+func credentialTimeoutMs(c *provider.Config) uint32 { return min(c.Timeout, credentialTimeout) }
+
 // credentialWaiter is a request paused until another request's fetch ends.
 type credentialWaiter struct {
 	h        *httpContext
@@ -59,7 +67,7 @@ func (h *httpContext) haveCredential(cr *provider.Credential, body []byte, now i
 		setCredential(requestHeaders{}, cr, tok)
 		return true
 	}
-	timeout := int64(h.req.Config.Timeout) * int64(time.Millisecond)
+	timeout := int64(credentialTimeoutMs(h.req.Config)) * int64(time.Millisecond)
 	if takeCredentialLock(cr, now, now+timeout) {
 		if !valid {
 			tok = nil
@@ -83,7 +91,7 @@ func (h *httpContext) fetchCredential(cr *provider.Credential, body, old []byte)
 	if err == nil {
 		headers := [][2]string{{":method", "POST"}, {":path", cr.Path}, {":authority", cr.Authority},
 			{"content-type", "application/x-www-form-urlencoded"}, {"content-length", strconv.Itoa(len(form))}}
-		_, err = proxywasm.DispatchHttpCall(cr.Cluster, headers, form, nil, c.Timeout, func(_, size, _ int) {
+		_, err = proxywasm.DispatchHttpCall(cr.Cluster, headers, form, nil, credentialTimeoutMs(c), func(_, size, _ int) {
 			h.onCredential(cr, body, old, size)
 		})
 		if err == nil {

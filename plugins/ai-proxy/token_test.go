@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
 	"github.com/higress-group/wasm-go/pkg/test"
@@ -194,6 +195,31 @@ func TestVertexToken(t *testing.T) {
 				t.Fatalf("after a failure: action %v, %d fetches; want a new fetch", act, n)
 			}
 			assertNoSecret(t, host, "PRIVATE KEY")
+		})
+
+		t.Run("a waiter gives up when the fetch never ends", func(t *testing.T) {
+			if strings.Contains(t.Name(), "/wasm/") {
+				t.Skip("the wasm test host's clock (wazero's default) does not move")
+			}
+			host := newHost(t, vertexConfig(t, `,"timeout":5`)) // ms: the fetch's bound too
+			defer host.Reset()
+			a, _ := vertexRequest(host, "/v1/chat/completions", vertexChat)
+			b, act := vertexRequest(host, "/v1/chat/completions", vertexChat)
+			if act != types.ActionPause {
+				t.Fatalf("second request: action %v", act)
+			}
+			time.Sleep(10 * time.Millisecond) // a's fetch is never answered (its request went away)
+			host.Tick()
+			local := host.GetSentLocalResponse(b)
+			if local == nil || local.StatusCode != 502 || !strings.Contains(string(local.Data), "timed out waiting") {
+				t.Fatalf("waiting request's reply %+v", local)
+			}
+			// The lock has expired too: the next request fetches.
+			c, _ := vertexRequest(host, "/v1/chat/completions", vertexChat)
+			if n, _ := tokenCalls(host, c); n != 1 {
+				t.Fatalf("%d fetches after the lock expired, want 1", n)
+			}
+			_ = a
 		})
 
 		t.Run("express mode needs no fetch", func(t *testing.T) {
