@@ -62,19 +62,28 @@ func TestChatPicksByModel(t *testing.T) {
 	}
 }
 
-// FuzzChat: any request and answer is converted without a panic.
-func FuzzChat(f *testing.F) {
-	f.Add([]byte(`{"model":"claude-x","stream":true,"messages":[{"role":"user","content":"x"}]}`), []byte("event: message_start\ndata: {}\n\n"))
-	f.Add([]byte(`{"model":"gemini-x","messages":[]}`), []byte(`{"candidates":[]}`))
-	f.Fuzz(func(t *testing.T, req, answer []byte) {
-		c := NewChat(gemini.Options{})
-		c.RequestBody(req)
-		c.EditUpstream("/x:generateContent", func(string, string) {})
-		c.SetUpstreamStatus(200, "text/event-stream")
-		c.ResponseStream(nil, answer, true)
-		c2 := NewChat(gemini.Options{})
-		c2.RequestBody(req)
-		c2.ResponseBody(200, answer)
-		c2.Usage()
-	})
+// FuzzRequest: no body makes a converter panic, and a body it accepts becomes valid
+// JSON; the same for answers.
+func FuzzRequest(f *testing.F) {
+	for _, dir := range []string{"claude", "gemini", "embeddings"} {
+		for _, pat := range []string{"*.request.json", "*.response.json"} {
+			for _, b := range golden.Seeds(pat, testdata+"/"+dir) {
+				f.Add(b)
+			}
+		}
+	}
+	z := golden.Fuzz{New: []func() translator.Translator{newChat, newClaude, func() translator.Translator { return gemini.NewPredictEmbeddings() }},
+		Statuses: []int{200, 429}}
+	f.Fuzz(z.Body)
+}
+
+// FuzzStream: any input gives valid JSON events ending in [DONE], the same whatever
+// the split, for Claude's and Gemini's streams.
+func FuzzStream(f *testing.F) {
+	for _, dir := range []string{"claude", "gemini"} {
+		for i, b := range golden.Seeds("*.stream.sse", testdata+"/"+dir) {
+			f.Add(b, 37*i)
+		}
+	}
+	f.Fuzz(golden.Fuzz{New: []func() translator.Translator{newClaude, newChat}}.Stream)
 }
