@@ -160,7 +160,7 @@ func (s *slot) get(ctx context.Context) (*wasmhost.VM, error) {
 // (as Envoy honours proxy_set_tick_period_milliseconds); no period, no ticks.
 func (g *Gateway) tick(vm *wasmhost.VM) {
 	defer g.wg.Done()
-	const idle = 10 * time.Millisecond // how soon a newly asked period is noticed
+	const idle = 50 * time.Millisecond // how soon a newly asked period is noticed
 	for {
 		p := vm.TickPeriod()
 		wait := p
