@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
 	"github.com/higress-group/wasm-go/pkg/test"
 	"github.com/tidwall/gjson"
@@ -208,9 +209,14 @@ func TestVertexToken(t *testing.T) {
 			if act != types.ActionPause {
 				t.Fatalf("second request: action %v", act)
 			}
-			time.Sleep(10 * time.Millisecond) // a's fetch is never answered (its request went away)
-			host.Tick()
-			local := host.GetSentLocalResponse(b)
+			// a's fetch is never answered (its request went away): b gives up after the
+			// bound (5 ms), on a tick.
+			var local *proxytest.LocalHttpResponse
+			for i := 0; i < 100 && local == nil; i++ {
+				time.Sleep(5 * time.Millisecond)
+				host.Tick()
+				local = host.GetSentLocalResponse(b)
+			}
 			if local == nil || local.StatusCode != 502 || !strings.Contains(string(local.Data), "timed out waiting") {
 				t.Fatalf("waiting request's reply %+v", local)
 			}
