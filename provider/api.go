@@ -50,6 +50,7 @@ const (
 	APIQwenAsyncTask       API = "qwen/v1/tasks"
 	APIGeminiGenerate      API = "gemini/v1beta/generatecontent"
 	APIGeminiStreamGenerat API = "gemini/v1beta/streamgeneratecontent"
+	APIVertexRaw           API = "vertex/raw" // …/projects/P/locations/L/publishers/X/models/M:method
 )
 
 // Protocol is the wire protocol a client speaks on a classified API.
@@ -78,7 +79,7 @@ func (a API) Protocol() Protocol {
 	switch a {
 	case APIAnthropicMessages:
 		return ProtocolAnthropic
-	case APIGeminiGenerate, APIGeminiStreamGenerat:
+	case APIGeminiGenerate, APIGeminiStreamGenerat, APIVertexRaw:
 		return ProtocolGemini
 	case APIQwenAsyncAIGC, APIQwenAsyncTask:
 		return ProtocolDashScope
@@ -95,7 +96,7 @@ func (a API) HasJSONBody() bool {
 	case APICompletion, APIChatCompletion, APIEmbeddings, APIImageGeneration, APIImageEdit, APIAudioSpeech,
 		APIResponses, APIFineTuningJobs, APIBatches, APIVideos, APIVideoRemix,
 		APIAnthropicMessages, APICohereRerank, APIQwenRerank, APIQwenAsyncAIGC,
-		APIGeminiGenerate, APIGeminiStreamGenerat:
+		APIGeminiGenerate, APIGeminiStreamGenerat, APIVertexRaw:
 		return true
 	}
 	return false
@@ -193,6 +194,9 @@ func Classify(path string) (api API, ok bool) {
 		path = path[:i]
 	}
 	path = strings.TrimRight(path, "/")
+	if isVertexRaw(path) {
+		return APIVertexRaw, true
+	}
 	// Gemini: /v1beta/models/{model}:generateContent and :streamGenerateContent.
 	if c := strings.LastIndexByte(path, ':'); c >= 0 && strings.Contains(path, "/models/") {
 		switch path[c+1:] {
@@ -216,6 +220,20 @@ func Classify(path string) (api API, ok bool) {
 		return APIQwenAsyncAIGC, true
 	}
 	return "", false
+}
+
+// isVertexRaw reports whether path is a native Vertex AI model method:
+// [prefix]/{version}/projects/P/locations/L/publishers/X/models/M:method.
+func isVertexRaw(path string) bool {
+	i := strings.Index(path, "/projects/")
+	if i < 0 {
+		return false
+	}
+	rest := path[i:]
+	l := strings.Index(rest, "/locations/")
+	pub := strings.Index(rest, "/publishers/")
+	m := strings.Index(rest, "/models/")
+	return l > 0 && pub > l && m > pub && strings.IndexByte(rest[m:], ':') > 0
 }
 
 // matchSuffix reports whether the last segments of path match the shape.

@@ -79,12 +79,16 @@ type Config struct {
 	VLLMServerHost       string
 	VLLMCustomURL        string
 	DoubaoDomain         string
-	ClaudeCodeMode       bool      // `claudeCodeMode`: Claude Code OAuth tokens (claude.go)
-	ZhipuDomain          string    // `zhipuDomain`, e.g. api.z.ai
-	ZhipuCodePlanMode    bool      // `zhipuCodePlanMode`: the GLM Coding Plan chat path
-	HunyuanAuthID        string    // `hunyuanAuthId`: Tencent Cloud SecretId
-	HunyuanAuthKey       string    // `hunyuanAuthKey`: Tencent Cloud SecretKey; never logged
-	AWS                  AWSConfig // awsRegion, awsAccessKey, ... (bedrock.go)
+	ClaudeCodeMode       bool         // `claudeCodeMode`: Claude Code OAuth tokens (claude.go)
+	ZhipuDomain          string       // `zhipuDomain`, e.g. api.z.ai
+	ZhipuCodePlanMode    bool         // `zhipuCodePlanMode`: the GLM Coding Plan chat path
+	HunyuanAuthID        string       // `hunyuanAuthId`: Tencent Cloud SecretId
+	HunyuanAuthKey       string       // `hunyuanAuthKey`: Tencent Cloud SecretKey; never logged
+	AWS                  AWSConfig    // awsRegion, awsAccessKey, ... (bedrock.go)
+	Vertex               VertexConfig // vertexAuthKey, vertexRegion, ... (vertex.go)
+	// Credential is the token the plugin fetches by callout before a request leaves
+	// (Vertex AI's service account); nil for most providers (credential.go).
+	Credential *Credential
 	// --- dify, triton (dify.go, triton.go): difyApiUrl, botType, inputVariable, outputVariable,
 	// tritonDomain, tritonModelVersion.
 	Agents AgentsConfig
@@ -245,7 +249,11 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 	}
 	c.CloudflareAccountID = v.Get("cloudflareAccountId").String()
 	c.MinimaxGroupID = v.Get("minimaxGroupId").String()
-	if g := v.Get("geminiSafetySetting"); g.IsObject() {
+	g := v.Get("geminiSafetySetting")
+	if !g.Exists() && c.Type == "vertex" {
+		g = v.Get("vertexGeminiSafetySetting") // the name in Higress's README
+	}
+	if g.IsObject() {
 		c.GeminiSafetySetting = map[string]string{}
 		g.ForEach(func(k, val gjson.Result) bool { c.GeminiSafetySetting[k.String()] = val.String(); return true })
 	}
@@ -261,6 +269,7 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 	c.HunyuanAuthID, c.HunyuanAuthKey = v.Get("hunyuanAuthId").String(), v.Get("hunyuanAuthKey").String()
 	c.AWS = readAWSConfig(v)
 	c.Agents = readAgentsConfig(v) // dify, triton
+	c.Vertex = readVertexConfig(v)
 	if c.Context != nil && (c.MoonshotFileID != "" || len(c.QwenFileIDs) > 0) {
 		return nil, fmt.Errorf("%s.context: cannot be used together with moonshotFileId or qwenFileIds", field)
 	}

@@ -70,7 +70,7 @@ func genericPaths() map[API]string {
 	for _, r := range pathRules {
 		m[r.api] = keepPath
 	}
-	for _, a := range []API{APIQwenAsyncAIGC, APIGeminiGenerate, APIGeminiStreamGenerat} {
+	for _, a := range []API{APIQwenAsyncAIGC, APIGeminiGenerate, APIGeminiStreamGenerat, APIVertexRaw} {
 		m[a] = keepPath
 	}
 	return m

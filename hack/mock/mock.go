@@ -16,7 +16,9 @@
 //     (dify.go, triton.go, coze.go);
 //   - OpenAI's multipart uploads (transcriptions, translations, image edits and
 //     variations, files upload and list; multipart.go) and DashScope's asynchronous
-//     image2image/image-synthesis (dashscope_image_edit.go).
+//     image2image/image-synthesis (dashscope_image_edit.go);
+//   - Google Vertex AI: the OAuth token endpoint POST /token, the Gemini, Claude and
+//     embedding model methods and the OpenAI-compatible endpoint (vertex.go).
 //
 // Credentials: Authorization: Bearer (OpenAI, DashScope; Azure's api-key too), x-api-key
 // or Bearer on /v1/messages (Anthropic, and vendors' Anthropic-compatible routes),
@@ -169,10 +171,11 @@ type Handler struct {
 	maxRec int
 	noGzip bool
 
-	mu     sync.Mutex
-	reqs   []Request
-	counts map[string]int // requests per host (no port)
-	total  int
+	mu           sync.Mutex
+	vertexTokens map[string]bool // issued by the Vertex AI token endpoint (vertex.go)
+	reqs         []Request
+	counts       map[string]int // requests per host (no port)
+	total        int
 }
 
 // NewHandler returns a mock provider serving every supported format.
@@ -256,25 +259,27 @@ const (
 	protoAnthropic
 	protoDashScope
 	protoGemini
-	protoHunyuan // Tencent Cloud API 3.0: POST / with X-TC-Action (hunyuan.go)
-	protoBedrock // bedrock.go
+	protoHunyuan     // Tencent Cloud API 3.0: POST / with X-TC-Action (hunyuan.go)
+	protoBedrock     // bedrock.go
+	protoGoogleOAuth // vertex.go: the token endpoint answers in OAuth's shape itself
 )
 
 // exchange is one request being answered.
 type exchange struct {
-	h     *Handler
-	w     http.ResponseWriter // fw, or what wraps it
-	fw    *respWriter
-	plan  faultPlan
-	cut   int  // events a stream sends before a cut fault ends it; -1: no cut
-	cutIn bool // the cut sends half of the next event too
-	r     *http.Request
-	body  []byte
-	req   gjson.Result
-	proto protocol
-	delay time.Duration
-	words int
-	id    string // deterministic, derived from the body
+	h      *Handler
+	w      http.ResponseWriter // fw, or what wraps it
+	fw     *respWriter
+	plan   faultPlan
+	cut    int  // events a stream sends before a cut fault ends it; -1: no cut
+	cutIn  bool // the cut sends half of the next event too
+	r      *http.Request
+	body   []byte
+	req    gjson.Result
+	proto  protocol
+	vertex bool // a Vertex AI endpoint (vertex.go)
+	delay  time.Duration
+	words  int
+	id     string // deterministic, derived from the body
 }
 
 // ServeHTTP answers one request in the format its path selects.
@@ -321,7 +326,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	var serve func()
 	get := false // the endpoint answers any method, without a body
+	vproto, vserve, vertex := x.vertexRoute(p)
 	switch {
+	case vertex:
+		x.proto, serve, x.vertex = vproto, vserve, true
+		get = vproto == protoGoogleOAuth // checks method and body itself
 	case r.Header.Get("X-TC-Action") != "":
 		x.proto, serve, get = protoHunyuan, x.hunyuan, true // checks method, auth and body itself
 	case p == "/api/v1/services/aigc/text-generation/generation":
@@ -442,6 +451,9 @@ func bearer(r *http.Request) string {
 // provider expects it.
 func (x *exchange) authorized() bool {
 	r := x.r
+	if x.vertex {
+		return x.proto == protoGoogleOAuth || x.vertexAuthorized()
+	}
 	switch x.proto {
 	case protoAnthropic:
 		// Anthropic itself wants x-api-key; the Anthropic-compatible routes of other
@@ -467,7 +479,7 @@ func (x *exchange) authorized() bool {
 
 // model is the model the request names (for Gemini, from the path).
 func (x *exchange) model() string {
-	if x.proto == protoGemini {
+	if x.proto == protoGemini || x.vertex && x.proto == protoAnthropic {
 		p := x.r.URL.Path
 		p = p[strings.LastIndex(p, "/models/")+len("/models/"):]
 		if i := strings.LastIndexByte(p, ':'); i >= 0 {

@@ -480,7 +480,7 @@ var hostFunctions = []hostFunction{
 	fn("proxy_redis_init", 7, func(v *VM, s []uint64) uint32 { return statusUnimplemented }),
 	fn("proxy_redis_call", 5, func(v *VM, s []uint64) uint32 { return statusUnimplemented }),
 	fn("proxy_set_tick_period_milliseconds", 1, func(v *VM, s []uint64) uint32 {
-		v.tickPeriod = time.Duration(uint32(s[0])) * time.Millisecond
+		v.tickPeriod.Store(int64(time.Duration(uint32(s[0])) * time.Millisecond))
 		return statusOK
 	}),
 	fn("proxy_set_effective_context", 1, func(v *VM, s []uint64) uint32 {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -55,7 +56,7 @@ type VM struct {
 	pluginConfig []byte
 	props        map[string]string
 	logs         []LogEntry
-	tickPeriod   time.Duration
+	tickPeriod   atomic.Int64 // a time.Duration, read without the VM's lock
 	metricIDs    []*Metric
 
 	calls      map[uint32]*HTTPCall
@@ -241,9 +242,7 @@ func (v *VM) ClearLogs() {
 // TickPeriod is the period the plugin asked for with proxy_set_tick_period_milliseconds
 // (0: no ticks). The host does not tick by itself: call Tick.
 func (v *VM) TickPeriod() time.Duration {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.tickPeriod
+	return time.Duration(v.tickPeriod.Load())
 }
 
 // Tick runs proxy_on_tick on the root context (then its callouts, if Options.HTTPCall).

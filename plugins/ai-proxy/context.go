@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm"
+	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/ai-proxy/ai-proxy/provider"
 )
@@ -50,8 +51,7 @@ func (h *httpContext) onContext(body []byte, bodySize int) {
 	cache := h.config.context(h.req.Config)
 	cache.text, cache.fetched = string(text), true
 	h.req.SystemContext = cache.text
-	if h.rewriteBody(body) {
-		h.sent(body)
+	if h.rewriteBody(body) && h.leave(body) == types.ActionContinue {
 		_ = proxywasm.ResumeHttpRequest()
 	}
 }

@@ -197,6 +197,9 @@ func (h *httpContext) dispatch(c *provider.Config, model, cluster string, timeou
 	}
 	hm := newHeaderMap(h.fb.headers)
 	req.RewriteRequestHeaders(hm)
+	if !cachedCredential(c, hm) {
+		return false // its token is not fetched yet
+	}
 	body := h.fb.body
 	if len(body) > 0 || req.NeedsBody() {
 		if body, perr = req.RewriteRequestBody(h.fb.body, hm); perr != nil {
@@ -360,6 +363,9 @@ func ownChat(c *provider.Config, body []byte, token int) (*provider.Request, *he
 	}
 	hm := newHeaderMap([][2]string{{":method", "POST"}, {":path", path}, {":authority", c.Host}, {"content-type", "application/json"}})
 	req.RewriteRequestHeaders(hm)
+	if !cachedCredential(c, hm) {
+		return nil, nil, nil, false
+	}
 	if body, perr = req.RewriteRequestBody(body, hm); perr != nil {
 		return nil, nil, nil, false
 	}

@@ -27,15 +27,20 @@ var vmID = rand.Uint64() | 1
 
 // startHealthChecks asks the host for ticks when some provider has token failover.
 func startHealthChecks() {
+	if period := healthCheckPeriod(); period > 0 {
+		_ = proxywasm.SetTickPeriodMilliSeconds(period)
+	}
+}
+
+// healthCheckPeriod is the tick period the health checks need (ms; 0: none).
+func healthCheckPeriod() uint32 {
 	var period uint32
 	for _, c := range failoverProviders {
 		if period == 0 || c.Failover.HealthCheckInterval < period {
 			period = c.Failover.HealthCheckInterval
 		}
 	}
-	if period > 0 {
-		_ = proxywasm.SetTickPeriodMilliSeconds(period)
-	}
+	return period
 }
 
 // healthKey is where the cluster for a provider's health checks is kept.
@@ -53,8 +58,10 @@ func noteHealthCheckCluster(c *provider.Config, cluster string) {
 	}
 }
 
-// OnTick runs the health checks, on the VM that holds the lease.
+// OnTick resumes requests waiting for a credential (token.go) and runs the health
+// checks, on the VM that holds the lease.
 func (p *pluginContext) OnTick() {
+	p.pollCredentials()
 	if len(failoverProviders) == 0 || !holdLease(time.Now()) {
 		return
 	}

@@ -16,6 +16,7 @@ import (
 type httpContext struct {
 	types.DefaultHttpContext
 	plugin *pluginContext
+	id     uint32 // the host's context id
 	config *pluginConfig
 	req    *provider.Request
 	path   string // the client's :path
@@ -77,8 +78,7 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 		return types.HeaderStopIteration // until the form's model field is read
 	}
 	if endOfStream || !h.req.NeedsBody() {
-		h.sent(nil)
-		return types.ActionContinue
+		return h.leave(nil)
 	}
 	h.readBody = true
 	// Hold the headers: the path may depend on the model in the body.
@@ -148,8 +148,7 @@ func (h *httpContext) choose(body []byte) types.Action {
 	h.req.ModelOverride = h.decision.Target.Model
 	_ = proxywasm.ReplaceHttpRequestHeader(route.ProviderHeader, c.ID)
 	if body == nil || !h.req.NeedsBody() {
-		h.sent(body)
-		return types.ActionContinue
+		return h.leave(body)
 	}
 	return h.finishBody(body)
 }
@@ -195,8 +194,7 @@ func (h *httpContext) finishBody(body []byte) types.Action {
 		_ = proxywasm.ReplaceHttpRequestHeader("x-envoy-upstream-rq-first-byte-timeout-ms",
 			strconv.FormatInt(h.fb.res.FirstPacketTimeout.Milliseconds(), 10))
 	}
-	h.sent(body)
-	return types.ActionContinue
+	return h.leave(body)
 }
 
 // sent marks the moment the request (with the client's body, if read) leaves for the

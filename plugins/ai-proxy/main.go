@@ -34,10 +34,11 @@ func init() {
 
 type vmContext struct{ types.DefaultVMContext }
 
-func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
+func (*vmContext) NewPluginContext(id uint32) types.PluginContext { return &pluginContext{id: id} }
 
 type pluginContext struct {
 	types.DefaultPluginContext
+	id    uint32 // the root context's
 	rules matcher.RuleMatcher[pluginConfig]
 	// global serves every request when the config has no `_rules_`: then the matcher
 	// (three host calls per request) is not asked.
@@ -107,7 +108,7 @@ func hasGlobalConfig(root gjson.Result) bool {
 }
 
 func (p *pluginContext) NewHttpContext(contextID uint32) types.HttpContext {
-	return &httpContext{plugin: p}
+	return &httpContext{plugin: p, id: contextID}
 }
 
 // ruleContext is the little of wasm-go's plugin context the matcher asks for: rule-level

@@ -24,6 +24,9 @@ const minThinkingBudget = 1024
 type ChatToMessages struct {
 	// Now returns the Unix time written as `created`; nil means the wall clock.
 	Now func() int64
+	// BodyVersion, when set, is written as the body's anthropic_version in place of
+	// model: Claude on Vertex AI (vertex-2023-10-16) names the model in its path.
+	BodyVersion string
 
 	model  string // the request's model, used when the answer names none
 	stream bool
@@ -140,8 +143,13 @@ func (t *ChatToMessages) RequestBody(body []byte) ([]byte, error) {
 	}
 
 	w := reqWriter{dst: make([]byte, 0, len(body)+256)}
-	w.dst = append(w.dst, `{"model":`...)
-	w.dst = appendJSONString(w.dst, f.model)
+	if t.BodyVersion != "" {
+		w.dst = append(w.dst, `{"anthropic_version":`...)
+		w.dst = translator.AppendString(w.dst, t.BodyVersion)
+	} else {
+		w.dst = append(w.dst, `{"model":`...)
+		w.dst = appendJSONString(w.dst, f.model)
+	}
 
 	// max_tokens is required by Claude and must exceed the thinking budget.
 	maxTok, explicitMax := int64(DefaultMaxTokens), false

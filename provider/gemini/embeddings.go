@@ -16,13 +16,20 @@ import (
 // Gemini reports no token usage for embeddings; usage is answered as zeros. Create
 // one per request with NewEmbeddings.
 type Embeddings struct {
-	model  string
-	base64 bool
-	usage  translator.Usage
+	model   string
+	base64  bool
+	predict bool // Vertex AI's :predict
+	usage   translator.Usage
 }
 
 // NewEmbeddings returns the converter for one embeddings request.
 func NewEmbeddings() *Embeddings { return &Embeddings{} }
+
+// NewPredictEmbeddings returns the converter for one embeddings request to a Vertex AI
+// text-embedding model's :predict: {"instances":[{"content":...}],"parameters":
+// {"outputDimensionality":N}} out, {"predictions":[{"embeddings":{"values":[...],
+// "statistics":{"token_count":N}}}]} in; the token counts add up to the usage.
+func NewPredictEmbeddings() *Embeddings { return &Embeddings{predict: true} }
 
 // Usage implements translator.Translator.
 func (t *Embeddings) Usage() translator.Usage { return t.usage }
@@ -60,6 +67,9 @@ func (t *Embeddings) RequestBody(body []byte) ([]byte, error) {
 	}
 	dims := root.Get("dimensions")
 	dst := make([]byte, 0, len(body)+64*len(inputs))
+	if t.predict {
+		return t.predictRequest(dst, inputs, dims)
+	}
 	dst = append(dst, `{"requests":[`...)
 	for i, s := range inputs {
 		if s.Type != gjson.String {
@@ -82,8 +92,31 @@ func (t *Embeddings) RequestBody(body []byte) ([]byte, error) {
 	return append(dst, "]}"...), nil
 }
 
-// ResponseBody implements translator.Translator: {"embeddings":[{"values":[...]}]} in,
-// an OpenAI embedding list out.
+func (t *Embeddings) predictRequest(dst []byte, inputs []gjson.Result, dims gjson.Result) ([]byte, error) {
+	dst = append(dst, `{"instances":[`...)
+	for i, s := range inputs {
+		if s.Type != gjson.String {
+			return nil, errors.New("input[" + itoa(i) + "]: Vertex AI embeds text; token arrays are not supported")
+		}
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"content":`...)
+		dst = append(dst, s.Raw...)
+		dst = append(dst, '}')
+	}
+	dst = append(dst, ']')
+	if dims.Type == gjson.Number {
+		dst = append(dst, `,"parameters":{"outputDimensionality":`...)
+		dst = append(dst, dims.Raw...)
+		dst = append(dst, '}')
+	}
+	return append(dst, '}'), nil
+}
+
+// ResponseBody implements translator.Translator: {"embeddings":[{"values":[...]}]} in
+// (Vertex AI: {"predictions":[{"embeddings":{"values":[...]}}]}), an OpenAI embedding
+// list out.
 func (t *Embeddings) ResponseBody(status int, body []byte) ([]byte, error) {
 	if !is2xx(status) {
 		return appendError(nil, status, body), nil
@@ -95,7 +128,15 @@ func (t *Embeddings) ResponseBody(status int, body []byte) ([]byte, error) {
 	dst := make([]byte, 0, len(body)+128)
 	dst = append(dst, `{"object":"list","data":[`...)
 	var fail error
-	for i, e := range gjson.GetBytes(body, "embeddings").Array() {
+	list, tokens := gjson.GetBytes(body, "embeddings"), int64(0)
+	if t.predict {
+		list = gjson.GetBytes(body, "predictions")
+	}
+	for i, e := range list.Array() {
+		if t.predict {
+			e = e.Get("embeddings")
+			tokens += e.Get("statistics.token_count").Int()
+		}
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -131,8 +172,12 @@ func (t *Embeddings) ResponseBody(status int, body []byte) ([]byte, error) {
 	}
 	dst = append(dst, `],"model":`...)
 	dst = translator.AppendString(dst, t.model)
-	dst = append(dst, `,"usage":{"prompt_tokens":0,"total_tokens":0}}`...)
-	return dst, nil
+	t.usage.PromptTokens, t.usage.TotalTokens = tokens, tokens
+	dst = append(dst, `,"usage":{"prompt_tokens":`...)
+	dst = translator.AppendInt(dst, tokens)
+	dst = append(dst, `,"total_tokens":`...)
+	dst = translator.AppendInt(dst, tokens)
+	return append(dst, "}}"...), nil
 }
 
 // ResponseStream implements translator.Translator; embeddings never stream, so the

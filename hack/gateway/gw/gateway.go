@@ -151,25 +151,31 @@ func (s *slot) get(ctx context.Context) (*wasmhost.VM, error) {
 		return nil, err
 	}
 	s.vm = vm
-	if p := vm.TickPeriod(); p > 0 {
-		s.g.wg.Add(1)
-		go s.g.tick(vm, p)
-	}
+	s.g.wg.Add(1)
+	go s.g.tick(vm)
 	return vm, nil
 }
 
-func (g *Gateway) tick(vm *wasmhost.VM, p time.Duration) {
+// tick runs the VM's ticks at the period it asks for, which it may change at any time
+// (as Envoy honours proxy_set_tick_period_milliseconds); no period, no ticks.
+func (g *Gateway) tick(vm *wasmhost.VM) {
 	defer g.wg.Done()
-	t := time.NewTicker(p)
-	defer t.Stop()
+	const idle = 50 * time.Millisecond // how soon a newly asked period is noticed
 	for {
+		p := vm.TickPeriod()
+		wait := p
+		if p == 0 {
+			wait = idle
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-g.stop:
+			t.Stop()
 			return
 		case <-t.C:
-			if vm.Tick() != nil {
-				return
-			}
+		}
+		if p > 0 && vm.Tick() != nil {
+			return
 		}
 	}
 }
