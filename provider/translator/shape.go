@@ -1,0 +1,197 @@
+package translator
+
+import (
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Shape is the last stream event a converter converted the common way (one text in,
+// one chunk out) and the chunk it wrote. Upstreams send runs of events that repeat
+// that event byte for byte but for the text and, in some protocols, the token counts
+// of a usage object; such an event converts to the remembered chunk with the new
+// text. Matching costs a few memory compares, where a walk reads every member and
+// stores views of them, which is dear in wasm. A match has the remembered event's
+// structure, so it converts as that event did: the converter only reads the usage
+// again, from the varying part Match returns.
+//
+//	if text, usage, ok := t.shape.Match(event); ok {
+//		/* read usage, if it is not "" */
+//		return t.shape.Append(dst, text)
+//	}
+//	t.shape.Reset()
+//	start := len(dst)
+//	... convert event; when the chunk depends on the event's bytes alone (no
+//	first-chunk role, no open block) and the text was copied into it as it is:
+//	t.shape.Set(event, text, usage, dst[start:], textAt-start)
+//
+// Only texts that every converter writes as they are match: a non-empty JSON string
+// whose escapes are \" \\ \n \r \t and whose other bytes need none (valid UTF-8, no
+// control character, no U+2028/U+2029). Others are left to the walk.
+type Shape struct {
+	ok            bool
+	pre, tail     []byte // the event before and after its text
+	vary          bool   // the event has a part whose digits vary (after the text) ...
+	vAt, vTo      int    // ... at tail[vAt:vTo]
+	out           []byte // the chunk the event converted to, text included
+	outAt, outLen int    // where the text is in out
+}
+
+// Set remembers event, converted to out with its text (a JSON string value that is a
+// view into event) copied as it is at out[outAt:]. usage is "" or a view into event
+// after the text whose digits may vary from event to event (token counts). When the
+// arguments do not fit (a copy instead of a view, a text written otherwise) the shape
+// is forgotten.
+func (s *Shape) Set(event, text, usage string, out []byte, outAt int) {
+	s.ok = false
+	c, ok := offset(event, text)
+	if !ok || canonEnd(text, 0) != len(text) || len(text) < 3 ||
+		outAt < 0 || outAt > len(out)-len(text) || !Equal(View(out[outAt:outAt+len(text)]), text) {
+		return
+	}
+	end := c + len(text)
+	s.vary = usage != ""
+	if s.vary {
+		u, ok := offset(event, usage)
+		if !ok || u < end {
+			return
+		}
+		s.vAt, s.vTo = u-end, u-end+len(usage)
+	}
+	s.pre = append(s.pre[:0], event[:c]...)
+	s.tail = append(s.tail[:0], event[end:]...)
+	s.out = append(s.out[:0], out...)
+	s.outAt, s.outLen = outAt, len(text)
+	s.ok = true
+}
+
+// Reset forgets the shape.
+func (s *Shape) Reset() { s.ok = false }
+
+// Match reports whether event is the remembered one but for its text and the digits
+// of its usage part, and returns them (usage is "" when the remembered event had
+// none).
+func (s *Shape) Match(event string) (text, usage string, ok bool) {
+	if !s.ok || len(event) < len(s.pre)+len(s.tail)+3 || !Equal(event[:len(s.pre)], View(s.pre)) {
+		return "", "", false
+	}
+	i := len(s.pre)
+	e := canonEnd(event, i)
+	if e < 0 || e-i < 3 {
+		return "", "", false
+	}
+	text = event[i:e]
+	rest, tail := event[e:], View(s.tail)
+	if !s.vary {
+		return text, "", Equal(rest, tail)
+	}
+	if len(rest) < s.vAt || !Equal(rest[:s.vAt], tail[:s.vAt]) {
+		return "", "", false
+	}
+	u := numbersVary(rest, tail[:s.vTo], s.vAt)
+	if u < 0 || !Equal(rest[u:], tail[s.vTo:]) {
+		return "", "", false
+	}
+	return text, rest[s.vAt:u], true
+}
+
+// Append appends the remembered chunk with text in place of its own.
+func (s *Shape) Append(dst []byte, text string) []byte {
+	dst = append(dst, s.out[:s.outAt]...)
+	dst = append(dst, text...)
+	return append(dst, s.out[s.outAt+s.outLen:]...)
+}
+
+// canonEnd returns the end of the JSON string starting at s[i] when it is written
+// as AppendString writes its text (see Shape), else -1.
+func canonEnd(s string, i int) int {
+	if i >= len(s) || s[i] != '"' {
+		return -1
+	}
+	for j := i + 1; ; {
+		for ; len(s)-j >= 8; j += 8 {
+			if w := load8(s, j); (special8(w) | w&highs) != 0 {
+				break
+			}
+		}
+		for j < len(s) && s[j] >= ' ' && s[j] < utf8.RuneSelf && s[j] != '"' && s[j] != '\\' {
+			j++
+		}
+		if j >= len(s) {
+			return -1
+		}
+		switch c := s[j]; {
+		case c == '"':
+			return j + 1
+		case c == '\\':
+			if j+1 >= len(s) {
+				return -1
+			}
+			switch s[j+1] {
+			case '"', '\\', 'n', 'r', 't':
+			default:
+				return -1
+			}
+			j += 2
+		case c < utf8.RuneSelf: // a control character
+			return -1
+		default:
+			r, size := utf8.DecodeRuneInString(s[j:])
+			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+				return -1
+			}
+			j += size
+		}
+	}
+}
+
+// numbersVary compares a[i:] with b[i:] to the end of b, where runs of decimal digits
+// may differ (token counts), and returns where the end of b falls in a, or -1. The
+// rest (quotes, escapes, brackets) must be the same and a run may not vanish or appear,
+// so a is valid JSON where b is; a run with a leading zero is refused.
+func numbersVary(a, b string, i int) int {
+	j := i
+	for j < len(b) {
+		for len(b)-j >= 8 && len(a)-i >= 8 && load8(a, i) == load8(b, j) {
+			i, j = i+8, j+8
+		}
+		if j >= len(b) {
+			break
+		}
+		if i >= len(a) {
+			return -1
+		}
+		if a[i] == b[j] {
+			i, j = i+1, j+1
+			continue
+		}
+		if !isDigit(a[i]) && !isDigit(b[j]) {
+			return -1
+		}
+		// Back to the start of the run (the same bytes in both so far), then past it.
+		for i > 0 && j > 0 && isDigit(a[i-1]) {
+			i, j = i-1, j-1
+		}
+		start, startB := i, j
+		for i < len(a) && isDigit(a[i]) {
+			i++
+		}
+		for j < len(b) && isDigit(b[j]) {
+			j++
+		}
+		if i == start || j == startB || a[start] == '0' && i-start > 1 {
+			return -1 // no number, or a leading zero (also in a fraction: left to the walk)
+		}
+	}
+	return i
+}
+
+func isDigit(c byte) bool { return c-'0' <= 9 }
+
+// offset returns where part, a view into s, starts in s.
+func offset(s, part string) (int, bool) {
+	if len(part) == 0 || len(s) == 0 {
+		return 0, false
+	}
+	off := int(uintptr(unsafe.Pointer(unsafe.StringData(part))) - uintptr(unsafe.Pointer(unsafe.StringData(s))))
+	return off, off >= 0 && off <= len(s)-len(part) && Equal(s[off:off+len(part)], part)
+}
