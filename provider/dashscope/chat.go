@@ -45,10 +45,10 @@ type Chat struct {
 	think     []uint8 // per choice index: concat-mode reasoning state
 	tools     toolStarts
 	shape     translator.Shape // the last event's
-	content   string // the content literal of the event's last choice, copied raw
-	contentAt int    // where it is in chunk
-	stateful  bool   // the event's chunk depends on the stream so far (tool calls)
-	noShape   bool   // tests: always walk the event
+	content   string           // the content literal of the event's last choice, copied raw
+	contentAt int              // where it is in chunk
+	stateful  bool             // the event's chunk depends on the stream so far (tool calls)
+	noShape   bool             // tests: always walk the event
 	status    int
 	raw       bool // a non-SSE answer on the streaming path: collected whole
 	rawBuf    []byte

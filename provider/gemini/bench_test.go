@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ai-proxy/ai-proxy/provider/internal/golden"
+	"github.com/ai-proxy/ai-proxy/provider/translator"
 )
 
 // BenchmarkChatJSON converts one request and its JSON answer per iteration.
@@ -29,4 +30,12 @@ func geminiStream() (string, int) {
 func BenchmarkStreamEvent(b *testing.B) {
 	stream, events := geminiStream()
 	golden.BenchStream(b, newChat, []byte(stream), events)
+}
+
+// TestStreamShape: the text events of a stream after the first convert through the
+// shape of the one before, to the same chunks.
+func TestStreamShape(t *testing.T) {
+	stream, events := geminiStream()
+	golden.CheckShaped(t, newChat, func(tr translator.Translator) *translator.Shape { return &tr.(*Chat).shape },
+		[]byte(stream), events-3)
 }

@@ -36,6 +36,7 @@ type Chat struct {
 
 	rd    sse.Reader
 	st    streamState
+	shape translator.Shape // the last text event's, for the next ones
 	usage translator.Usage
 	buf   []byte // scratch for one converted answer
 }

@@ -28,6 +28,9 @@ import (
 // whose escapes are \" \\ \n \r \t and whose other bytes need none (valid UTF-8, no
 // control character, no U+2028/U+2029). Others are left to the walk.
 type Shape struct {
+	Off  bool // tests: never match, so that every event is walked
+	Hits int  // events matched, for tests
+
 	ok            bool
 	pre, tail     []byte // the event before and after its text
 	vary          bool   // the event has a part whose digits vary (after the text) ...
@@ -71,7 +74,7 @@ func (s *Shape) Reset() { s.ok = false }
 // of its usage part, and returns them (usage is "" when the remembered event had
 // none).
 func (s *Shape) Match(event string) (text, usage string, ok bool) {
-	if !s.ok || len(event) < len(s.pre)+len(s.tail)+3 || !Equal(event[:len(s.pre)], View(s.pre)) {
+	if !s.ok || s.Off || len(event) < len(s.pre)+len(s.tail)+3 || !Equal(event[:len(s.pre)], View(s.pre)) {
 		return "", "", false
 	}
 	i := len(s.pre)
@@ -82,7 +85,11 @@ func (s *Shape) Match(event string) (text, usage string, ok bool) {
 	text = event[i:e]
 	rest, tail := event[e:], View(s.tail)
 	if !s.vary {
-		return text, "", Equal(rest, tail)
+		if !Equal(rest, tail) {
+			return "", "", false
+		}
+		s.Hits++
+		return text, "", true
 	}
 	if len(rest) < s.vAt || !Equal(rest[:s.vAt], tail[:s.vAt]) {
 		return "", "", false
@@ -91,6 +98,7 @@ func (s *Shape) Match(event string) (text, usage string, ok bool) {
 	if u < 0 || !Equal(rest[u:], tail[s.vTo:]) {
 		return "", "", false
 	}
+	s.Hits++
 	return text, rest[s.vAt:u], true
 }
 

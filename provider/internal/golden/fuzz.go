@@ -35,6 +35,9 @@ type Fuzz struct {
 	// RequestPassThrough and AnswerPassThrough: a body the converter passes on
 	// unchanged need not be JSON (it is the upstream's or the client's own).
 	RequestPassThrough, AnswerPassThrough bool
+	// Walked, when set, returns New[0] with its translator.Shape off: a stream must
+	// convert the same with and without it.
+	Walked func() translator.Translator
 }
 
 // Body checks one fuzzed body: no converter panics; a request body it accepts, and an
@@ -84,4 +87,14 @@ func (z Fuzz) Stream(t *testing.T, input []byte, cut int) {
 			t.Fatalf("split at %d differs:\n%q\nwhole:\n%q", cut, split, whole)
 		}
 	}
+	if z.Walked != nil {
+		if walked, _ := z.Walked().ResponseStream(nil, input, true); !bytes.Equal(walked, convertWhole(z.New[0], input)) {
+			t.Fatalf("events matched by their shape convert otherwise:\n%q\nwalked:\n%q", convertWhole(z.New[0], input), walked)
+		}
+	}
+}
+
+func convertWhole(newT func() translator.Translator, input []byte) []byte {
+	out, _ := newT().ResponseStream(nil, input, true)
+	return out
 }
