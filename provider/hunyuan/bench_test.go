@@ -37,3 +37,11 @@ func BenchmarkStreamEvent(b *testing.B) {
 	stream, events := hunyuanStream()
 	golden.BenchStream(b, newChat, []byte(stream), events)
 }
+
+// TestStreamShape: the text events of a stream after the first convert through the
+// shape of the one before, to the same chunks.
+func TestStreamShape(t *testing.T) {
+	stream, events := hunyuanStream()
+	golden.CheckShaped(t, newChat, func(tr translator.Translator) *translator.Shape { return &tr.(*Chat).shape },
+		[]byte(stream), events-3)
+}

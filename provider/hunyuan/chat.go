@@ -37,6 +37,7 @@ type Chat struct {
 
 	rd    sse.Reader
 	st    streamState
+	shape translator.Shape // the last text event's, for the next ones
 	usage translator.Usage
 }
 

@@ -29,5 +29,7 @@ func FuzzStream(f *testing.F) {
 	for i, b := range golden.Seeds("*.stream.sse", testdata+"/chat") {
 		f.Add(b, 37*i)
 	}
-	f.Fuzz(golden.Fuzz{New: []func() translator.Translator{newChat}}.Stream)
+	stream, _ := hunyuanStream() // events that match the last one's shape
+	f.Add([]byte(stream[:3000]), 1500)
+	f.Fuzz(golden.Fuzz{New: []func() translator.Translator{newChat}, Walked: walkedChat}.Stream)
 }
