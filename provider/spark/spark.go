@@ -37,6 +37,7 @@ type Chat struct {
 	usage translator.Usage
 	rd    sse.Reader
 	st    stream
+	shape translator.Shape // the last text event's, for the next ones
 }
 
 // stream is the state of a streamed answer.
@@ -325,6 +326,13 @@ func (t *Chat) event(dst, data []byte) []byte {
 		st.done = true
 		return append(dst, "data: [DONE]\n\n"...)
 	}
+	if text, usage, ok := t.shape.Match(s); ok {
+		if usage != "" && t.readUsage(gjson.Parse(usage)) {
+			st.usage = true
+		}
+		return t.shape.Append(dst, text)
+	}
+	t.shape.Reset()
 	if !gjson.Valid(s) {
 		st.done = true
 		return appendError(dst, "upstream stream event is not valid JSON", "server_error", "bad_upstream_response")
@@ -348,12 +356,18 @@ func (t *Chat) event(dst, data []byte) []byte {
 			st.created = t.Now()
 		}
 	}
-	if t.readUsage(root.Get("usage")) {
+	usage := root.Get("usage")
+	if t.readUsage(usage) {
 		st.usage = true
 	}
+	// An event whose one chunk is one text after the role was sent converts the same
+	// way whatever the text: its shape may serve the next events.
+	start, choices, textAt, text, shaped := len(dst), 0, 0, "", st.role
 	root.Get("choices").ForEach(func(_, c gjson.Result) bool {
+		choices++
 		d := c.Get("delta")
-		content := d.Get("content").String()
+		raw := d.Get("content")
+		content := raw.String()
 		reason := c.Get("finish_reason").String()
 		var calls []byte
 		n := 0
@@ -375,10 +389,12 @@ func (t *Chat) event(dst, data []byte) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `"content":`...)
+			textAt, text = len(dst), raw.Raw
 			dst = translator.AppendString(dst, content)
 			sep = true
 		}
 		if n > 0 {
+			shaped = false
 			if !sep {
 				calls = calls[1:] // the leading comma
 			}
@@ -387,6 +403,7 @@ func (t *Chat) event(dst, data []byte) []byte {
 		}
 		dst = append(dst, `},"finish_reason":`...)
 		if reason != "" {
+			shaped = false
 			dst = translator.AppendString(dst, finishReason(reason, st.calls > 0))
 			st.finished = true
 		} else {
@@ -395,6 +412,9 @@ func (t *Chat) event(dst, data []byte) []byte {
 		dst = append(dst, "}]}\n\n"...)
 		return true
 	})
+	if shaped && choices == 1 && text != "" {
+		t.shape.Set(s, text, usage.Raw, dst[start:], textAt-start)
+	}
 	return dst
 }
 
