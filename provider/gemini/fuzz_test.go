@@ -31,5 +31,5 @@ func FuzzStream(f *testing.F) {
 	}
 	stream, _ := geminiStream() // events that match the last one's shape
 	f.Add([]byte(stream[:3000]), 1500)
-	f.Fuzz(golden.Fuzz{New: []func() translator.Translator{newChat}, Walked: walkedChat}.Stream)
+	f.Fuzz(golden.Fuzz{New: []func() translator.Translator{newChat}, Walked: []func() translator.Translator{walkedChat}}.Stream)
 }

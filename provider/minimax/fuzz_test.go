@@ -10,7 +10,8 @@ import (
 // fuzz: every converter; a body passed on unchanged (an OpenAI-compatible answer) need
 // not be JSON.
 var fuzz = golden.Fuzz{New: []func() translator.Translator{newV2, newPro}, Statuses: []int{200, 429},
-	RequestPassThrough: true, AnswerPassThrough: true}
+	RequestPassThrough: true, AnswerPassThrough: true,
+	Walked: []func() translator.Translator{walked(newV2), walked(newPro)}}
 
 func seeds(pattern string) [][]byte {
 	var ds []string
@@ -33,5 +34,6 @@ func FuzzStream(f *testing.F) {
 	for i, b := range seeds("*.sse") {
 		f.Add(b, 37*i)
 	}
+	f.Add(proStream()[:3000], 1500) // events that match the last one's shape
 	f.Fuzz(fuzz.Stream)
 }

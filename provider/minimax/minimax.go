@@ -56,6 +56,7 @@ type Chat struct {
 	usage translator.Usage
 	rd    sse.Reader
 	st    stream
+	shape translator.Shape // the last text event's, for the next ones
 }
 
 type stream struct {

@@ -374,6 +374,11 @@ func (t *Chat) proEvent(dst, data []byte) []byte {
 	if len(s) == 0 || s == "[DONE]" {
 		return dst
 	}
+	if text, _, ok := t.shape.Match(s); ok {
+		st.text = translator.AppendUnquoted(st.text, text)
+		return t.shape.Append(dst, text)
+	}
+	t.shape.Reset()
 	if !gjson.Valid(s) {
 		st.done = true
 		return appendError(dst, "upstream stream event is not valid JSON", "server_error", "bad_upstream_response")
@@ -406,6 +411,9 @@ func (t *Chat) proEvent(dst, data []byte) []byte {
 		st.text = append(st.text, text...)
 	}
 	if len(text) > 0 || !st.role {
+		// A text event after the role was sent converts the same way whatever the
+		// text: its shape may serve the next events (when the text is its one message's).
+		start, shaped := len(dst), st.role && reason == ""
 		dst = t.chunkHead(dst)
 		dst = append(dst, `,"choices":[{"index":0,"delta":{`...)
 		if !st.role {
@@ -413,8 +421,12 @@ func (t *Chat) proEvent(dst, data []byte) []byte {
 			st.role = true
 		}
 		dst = append(dst, `"content":`...)
+		at := len(dst) - start
 		dst = translator.AppendString(dst, translator.View(text))
 		dst = append(dst, "},\"finish_reason\":null}]}\n\n"...)
+		if msgs := c.Get("messages"); shaped && msgs.Get("#").Int() == 1 {
+			t.shape.Set(s, msgs.Get("0.text").Raw, "", dst[start:], at)
+		}
 	}
 	if reason == "" {
 		return dst

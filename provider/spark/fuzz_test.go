@@ -10,7 +10,7 @@ import (
 // fuzz: every converter; a body passed on unchanged (an OpenAI-compatible answer) need
 // not be JSON.
 var fuzz = golden.Fuzz{New: []func() translator.Translator{newChat}, Statuses: []int{200, 429},
-	RequestPassThrough: true, AnswerPassThrough: true, Walked: walkedChat}
+	RequestPassThrough: true, AnswerPassThrough: true, Walked: []func() translator.Translator{walkedChat}}
 
 func seeds(pattern string) [][]byte {
 	var ds []string

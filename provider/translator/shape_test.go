@@ -155,3 +155,11 @@ func FuzzNumbersVary(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendUnquoted(t *testing.T) {
+	for _, raw := range []string{`""`, `"plain"`, `"a\"b\\c\nd\re\tf"`, `"\u00e9\ud83d\ude00\/\b\f"`, `"\ud800x"`, `"tail\\"`, `12`, `null`} {
+		if got := string(AppendUnquoted([]byte(">"), raw)); got != ">"+Str(raw) {
+			t.Errorf("AppendUnquoted(%s) = %q, want %q", raw, got, ">"+Str(raw))
+		}
+	}
+}
