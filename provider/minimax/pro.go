@@ -22,35 +22,50 @@ const defaultUserName = "用户"
 // Pro requires at least one bot.
 const defaultBotSetting = "You are a helpful assistant."
 
+// proRequestKeys are the top-level request fields proRequest reads, in one pass:
+// first the OpenAI parameters named proParams[i] in Pro's request, then the others
+// (rMessages, ...).
+var proRequestKeys = [...]string{"max_tokens", "max_completion_tokens", "temperature", "top_p", "tokens_to_generate",
+	"mask_sensitive_info", "sample_messages", "plugins", "messages", "stream", "tools", "tool_choice"}
+
+var proParams = [...]string{"tokens_to_generate", "tokens_to_generate", "temperature", "top_p", "tokens_to_generate",
+	"mask_sensitive_info", "sample_messages", "plugins"}
+
+const (
+	rMessages = len(proParams) + iota
+	rStream
+	rTools
+	rToolChoice
+)
+
 // proRequest converts an OpenAI chat request into a ChatCompletion Pro request.
 func (t *Chat) proRequest(body []byte) ([]byte, error) {
-	if !gjson.ValidBytes(body) {
+	var f [len(proRequestKeys)]string
+	if !translator.Members(translator.View(body), proRequestKeys[:], f[:]) {
 		return nil, errors.New("request body is not valid JSON")
 	}
-	root := gjson.ParseBytes(body)
-	msgs := root.Get("messages")
+	get := func(i int) gjson.Result { return gjson.Parse(f[i]) }
+	msgs := get(rMessages)
 	if !msgs.IsArray() {
 		return nil, errors.New("messages: must be a list")
 	}
 	out := make([]byte, 0, len(body)+256)
 	out = append(out, `{"model":`...)
 	out = translator.AppendString(out, t.model)
-	if s := root.Get("stream"); s.Type == gjson.True {
+	if s := get(rStream); s.Type == gjson.True {
 		out = append(out, `,"stream":true`...)
 	}
 	tokens := false
-	for _, k := range [...][2]string{{"max_tokens", "tokens_to_generate"}, {"max_completion_tokens", "tokens_to_generate"},
-		{"temperature", "temperature"}, {"top_p", "top_p"}, {"tokens_to_generate", "tokens_to_generate"},
-		{"mask_sensitive_info", "mask_sensitive_info"}, {"sample_messages", "sample_messages"}, {"plugins", "plugins"}} {
-		if v := root.Get(k[0]); v.Exists() && v.Type != gjson.Null {
-			if k[1] == "tokens_to_generate" {
+	for i, name := range proParams {
+		if v := get(i); v.Exists() && v.Type != gjson.Null {
+			if name == "tokens_to_generate" {
 				if tokens {
 					continue
 				}
 				tokens = true
 			}
 			out = append(out, ',', '"')
-			out = append(out, k[1]...)
+			out = append(out, name...)
 			out = append(out, `":`...)
 			out = append(out, v.Raw...)
 		}
@@ -164,7 +179,7 @@ func (t *Chat) proRequest(body []byte) ([]byte, error) {
 	}
 	out = append(out, ']')
 
-	if tools := root.Get("tools"); tools.IsArray() && len(tools.Array()) > 0 {
+	if tools := get(rTools); tools.IsArray() && len(tools.Array()) > 0 {
 		out = append(out, `,"functions":[`...)
 		k := 0
 		tools.ForEach(func(_, tool gjson.Result) bool {
@@ -188,7 +203,7 @@ func (t *Chat) proRequest(body []byte) ([]byte, error) {
 			return true
 		})
 		out = append(out, ']')
-		switch tc := root.Get("tool_choice"); {
+		switch tc := get(rToolChoice); {
 		case tc.Str == "none":
 			out = append(out, `,"function_call":{"type":"none"}`...)
 		case tc.IsObject() && tc.Get("function.name").Exists():
@@ -265,13 +280,14 @@ func botReply(dst []byte, c gjson.Result) ([]byte, gjson.Result) {
 	return dst, call
 }
 
-func (t *Chat) proUsage(root gjson.Result) {
-	u := root.Get("usage")
+func (t *Chat) proUsage(root gjson.Result) { t.proUsageOf(root.Get("usage"), root.Get("model")) }
+
+func (t *Chat) proUsageOf(u, model gjson.Result) {
 	if !u.IsObject() {
 		return
 	}
 	t.readUsage(u)
-	if m := root.Get("model").Str; m != "" {
+	if m := model.Str; m != "" {
 		t.usage.Model = strings.Clone(m)
 	}
 }
@@ -315,26 +331,26 @@ func (t *Chat) head(dst []byte, id, object, model string, created int64) []byte 
 }
 
 // proResponse converts a ChatCompletion Pro answer into an OpenAI chat completion.
-func (t *Chat) proResponse(body []byte) ([]byte, error) {
-	root := gjson.ParseBytes(body)
-	t.proUsage(root)
-	created := root.Get("created").Int()
+func (t *Chat) proResponse(body []byte, a *answer) ([]byte, error) {
+	model := gjson.Parse(a[aModel])
+	t.proUsageOf(gjson.Parse(a[aUsage]), model)
+	created := gjson.Parse(a[aCreated]).Int()
 	if created == 0 {
 		created = t.Now()
 	}
 	out := make([]byte, 0, len(body)+128)
-	out = t.head(out, root.Get("id").String(), "chat.completion", root.Get("model").String(), created)
+	out = t.head(out, gjson.Parse(a[aID]).String(), "chat.completion", model.String(), created)
 	out = append(out, `,"choices":[`...)
 	n := 0
 	var text []byte
-	root.Get("choices").ForEach(func(_, c gjson.Result) bool {
+	gjson.Parse(a[aChoices]).ForEach(func(_, c gjson.Result) bool {
 		if n > 0 {
 			out = append(out, ',')
 		}
 		var call gjson.Result
 		text, call = botReply(text[:0], c)
 		if !call.Exists() && n == 0 {
-			if fc := root.Get("function_call"); fc.IsObject() {
+			if fc := gjson.Parse(a[aFunctionCall]); fc.IsObject() {
 				call = fc
 			}
 		}

@@ -599,3 +599,23 @@ func hexRune(s string) (rune, int) {
 	}
 	return rune(n), 4
 }
+
+// Members reads, in one pass, the members of the JSON object src whose keys are in
+// keys: vals[i] gets the raw value of keys[i] (the first one, as gjson's Get), or ""
+// when it is absent. It reports whether src is valid JSON (gjson.Valid's rules; a
+// valid non-object has no members). Reading many top-level fields this way replaces
+// one gjson Get per field, each a walk from the start of the body.
+func Members(src string, keys, vals []string) bool {
+	clear(vals)
+	sc := NewScan(src)
+	for sc.Next() {
+		k := sc.Key()
+		for i, key := range keys {
+			if k == key && vals[i] == "" {
+				vals[i] = sc.Value()
+				break
+			}
+		}
+	}
+	return sc.Valid()
+}
