@@ -264,20 +264,45 @@ func proFinish(r string, call bool) string {
 }
 
 // botReply returns the text of the BOT messages of a Pro choice and its function call
-// (raw object, or "").
+// (raw object, or ""). Each message is read in one pass.
 func botReply(dst []byte, c gjson.Result) ([]byte, gjson.Result) {
-	var call gjson.Result
-	c.Get("messages").ForEach(func(_, m gjson.Result) bool {
-		if st := m.Get("sender_type").Str; st != "" && st != "BOT" {
-			return true
+	var call string
+	list := translator.NewScan(c.Get("messages").Raw)
+	for list.Next() {
+		var sender, text, fc string
+		m := list.Enter()
+		for m.Next() {
+			switch m.Key() { // the first of each, as gjson's Get
+			case "sender_type":
+				sender = first(sender, m.Value())
+			case "text":
+				text = first(text, m.Value())
+			case "function_call":
+				fc = first(fc, m.Value())
+			}
 		}
-		dst = append(dst, m.Get("text").String()...)
-		if fc := m.Get("function_call"); fc.IsObject() {
+		list.Leave(&m)
+		if st := translator.Str(sender); st != "" && st != "BOT" {
+			continue
+		}
+		if len(text) > 0 && text[0] == '"' {
+			dst = translator.AppendUnquoted(dst, text)
+		} else if text != "" {
+			dst = append(dst, gjson.Parse(text).String()...)
+		}
+		if len(fc) > 0 && fc[0] == '{' {
 			call = fc
 		}
-		return true
-	})
-	return dst, call
+	}
+	return dst, gjson.Parse(call)
+}
+
+// first returns v unless it is "" (not read yet), then next.
+func first(v, next string) string {
+	if v != "" {
+		return v
+	}
+	return next
 }
 
 func (t *Chat) proUsage(root gjson.Result) { t.proUsageOf(root.Get("usage"), root.Get("model")) }
