@@ -111,6 +111,23 @@ func readToolCall(s string) (c toolCall) {
 
 // readUsage reads a Usage object in OpenAI's meaning (Hunyuan's is the same).
 func readUsage(raw, model string) (u translator.Usage, ok bool) {
+	var v [3]int64
+	if found, flat := translator.FlatInts(raw, usageKeys[:], v[:]); flat {
+		u.PromptTokens, u.CompletionTokens, u.TotalTokens, ok = v[0], v[1], v[2], found != 0
+	} else {
+		u, ok = scanUsage(raw)
+	}
+	if u.TotalTokens == 0 {
+		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	}
+	u.Model = model
+	return u, ok
+}
+
+var usageKeys = [...]string{"PromptTokens", "CompletionTokens", "TotalTokens"}
+
+// scanUsage is readUsage for any Usage object.
+func scanUsage(raw string) (u translator.Usage, ok bool) {
 	sc := translator.NewScan(raw)
 	for sc.Next() {
 		n, isInt := translator.Int(sc.Value())
@@ -126,10 +143,6 @@ func readUsage(raw, model string) (u translator.Usage, ok bool) {
 			u.TotalTokens, ok = n, true
 		}
 	}
-	if u.TotalTokens == 0 {
-		u.TotalTokens = u.PromptTokens + u.CompletionTokens
-	}
-	u.Model = model
 	return u, ok
 }
 

@@ -203,3 +203,67 @@ func offset(s, part string) (int, bool) {
 	off := int(uintptr(unsafe.Pointer(unsafe.StringData(part))) - uintptr(unsafe.Pointer(unsafe.StringData(s))))
 	return off, off >= 0 && off <= len(s)-len(part) && Equal(s[off:off+len(part)], part)
 }
+
+// FlatInts reads a flat JSON object of integer members, such as the usage part a
+// Shape match returns: vals[i] gets the value of keys[i] when the object has it
+// (the last one), and found says which were set, as bits. It reports false, having
+// read nothing that counts, for any other object (nested values, non-integers,
+// escapes in keys): the caller then reads it the general way. It is the walk a
+// usage reader does per stream event, without the generality of a Scan.
+func FlatInts(obj string, keys []string, vals []int64) (found uint64, ok bool) {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return 0, false
+	}
+	i = skipSpace(obj, i+1)
+	if i < len(obj) && obj[i] == '}' {
+		return 0, skipSpace(obj, i+1) == len(obj)
+	}
+	for {
+		if i >= len(obj) || obj[i] != '"' {
+			return 0, false
+		}
+		j := i + 1
+		for j < len(obj) && obj[j] != '"' && obj[j] >= ' ' && obj[j] < utf8.RuneSelf && obj[j] != '\\' {
+			j++ // keys are plain ASCII; others are left to the caller
+		}
+		if j >= len(obj) || obj[j] != '"' {
+			return 0, false
+		}
+		key := obj[i+1 : j]
+		i = skipSpace(obj, j+1)
+		if i >= len(obj) || obj[i] != ':' {
+			return 0, false
+		}
+		i = skipSpace(obj, i+1)
+		e := i
+		for e < len(obj) && (isDigit(obj[e]) || obj[e] == '-') {
+			e++
+		}
+		n, isInt := Int(obj[i:e])
+		d := i
+		if d < e && obj[d] == '-' {
+			d++
+		}
+		if !isInt || e-d > 1 && obj[d] == '0' { // a leading zero is not JSON
+			return 0, false
+		}
+		for k, want := range keys {
+			if key == want {
+				vals[k], found = n, found|1<<k
+			}
+		}
+		i = skipSpace(obj, e)
+		if i >= len(obj) {
+			return 0, false
+		}
+		switch obj[i] {
+		case ',':
+			i = skipSpace(obj, i+1)
+		case '}':
+			return found, skipSpace(obj, i+1) == len(obj)
+		default:
+			return 0, false
+		}
+	}
+}

@@ -163,3 +163,41 @@ func TestAppendUnquoted(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFlatInts: what FlatInts reads is what a Scan of the object reads (the last of
+// each key, integers only), and it reads only valid JSON.
+func FuzzFlatInts(f *testing.F) {
+	f.Add(`{"a":1,"b":-20,"a":3}`)
+	f.Add(` { "b" : 7 , "c":1 } `)
+	f.Add(`{"a":01}`)
+	f.Add(`{"a":1.5}`)
+	f.Add(`{}`)
+	f.Fuzz(func(t *testing.T, obj string) {
+		keys := []string{"a", "b"}
+		var vals [2]int64
+		found, ok := FlatInts(obj, keys, vals[:])
+		if !ok {
+			return
+		}
+		if !json.Valid([]byte(obj)) {
+			t.Fatalf("FlatInts(%q) read invalid JSON", obj)
+		}
+		var want [2]int64
+		var wantFound uint64
+		sc := NewScan(obj)
+		for sc.Next() {
+			n, isInt := Int(sc.Value())
+			if !isInt {
+				t.Fatalf("FlatInts(%q) read a non-integer member %s", obj, sc.Value())
+			}
+			for k, key := range keys {
+				if sc.Key() == key {
+					want[k], wantFound = n, wantFound|1<<k
+				}
+			}
+		}
+		if vals != want || found != wantFound {
+			t.Fatalf("FlatInts(%q) = %v %b, a Scan reads %v %b", obj, vals, found, want, wantFound)
+		}
+	})
+}
