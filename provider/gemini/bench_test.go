@@ -33,9 +33,10 @@ func BenchmarkStreamEvent(b *testing.B) {
 }
 
 // TestStreamShape: the text events of a stream after the first convert through the
-// shape of the one before, to the same chunks.
+// shape of the one before, to the same chunks; also texts with Google's escapes.
 func TestStreamShape(t *testing.T) {
 	stream, events := geminiStream()
-	golden.CheckShaped(t, newChat, func(tr translator.Translator) *translator.Shape { return &tr.(*Chat).shape },
-		[]byte(stream), events-3)
+	shape := func(tr translator.Translator) *translator.Shape { return &tr.(*Chat).shape }
+	golden.CheckShaped(t, newChat, shape, []byte(stream), events-3)
+	golden.CheckShaped(t, newChat, shape, []byte(strings.ReplaceAll(stream, `and \"more\"`, `\u003cb\u003e`)), events-3)
 }

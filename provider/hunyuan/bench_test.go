@@ -42,6 +42,7 @@ func BenchmarkStreamEvent(b *testing.B) {
 // shape of the one before, to the same chunks.
 func TestStreamShape(t *testing.T) {
 	stream, events := hunyuanStream()
-	golden.CheckShaped(t, newChat, func(tr translator.Translator) *translator.Shape { return &tr.(*Chat).shape },
-		[]byte(stream), events-3)
+	shape := func(tr translator.Translator) *translator.Shape { return &tr.(*Chat).shape }
+	golden.CheckShaped(t, newChat, shape, []byte(stream), events-3)
+	golden.CheckShaped(t, newChat, shape, []byte(strings.ReplaceAll(stream, `and \"more\"`, `\u4f60\u597d`)), events-3)
 }

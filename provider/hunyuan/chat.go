@@ -42,7 +42,11 @@ type Chat struct {
 }
 
 // NewChat returns the converter for one OpenAI chat request to Hunyuan.
-func NewChat(o Options) *Chat { return &Chat{o: o} }
+func NewChat(o Options) *Chat {
+	t := &Chat{o: o}
+	t.shape.Verbatim = true // texts are copied as Hunyuan escapes them
+	return t
+}
 
 func (t *Chat) now() int64 {
 	if t.o.Now != nil {

@@ -26,8 +26,14 @@ import (
 //
 // Only texts that every converter writes as they are match: a non-empty JSON string
 // whose escapes are \" \\ \n \r \t and whose other bytes need none (valid UTF-8, no
-// control character, no U+2028/U+2029). Others are left to the walk.
+// control character, no U+2028/U+2029). Others are left to the walk, unless the
+// converter sets Verbatim.
 type Shape struct {
+	// Verbatim says the converter copies every text as it is, escapes included
+	// (Gemini, Hunyuan): then a text with any escapes matches (Google's JSON writes
+	// < > & = as \u003c ...), not only one written as AppendString writes it.
+	Verbatim bool
+
 	Off  bool // tests: never match, so that every event is walked
 	Hits int  // events matched, for tests
 
@@ -47,7 +53,12 @@ type Shape struct {
 func (s *Shape) Set(event, text, usage string, out []byte, outAt int) {
 	s.ok = false
 	c, ok := offset(event, text)
-	if !ok || canonEnd(text, 0) != len(text) || len(text) < 3 ||
+	if end := canonEnd(text, 0); end < 0 && s.Verbatim {
+		ok = ok && anyStringEnd(text, 0) == len(text)
+	} else {
+		ok = ok && end == len(text)
+	}
+	if !ok || len(text) < 3 ||
 		outAt < 0 || outAt > len(out)-len(text) || !Equal(View(out[outAt:outAt+len(text)]), text) {
 		return
 	}
@@ -79,6 +90,9 @@ func (s *Shape) Match(event string) (text, usage string, ok bool) {
 	}
 	i := len(s.pre)
 	e := canonEnd(event, i)
+	if e < 0 && s.Verbatim && event[i] == '"' {
+		e = anyStringEnd(event, i)
+	}
 	if e < 0 || e-i < 3 {
 		return "", "", false
 	}
@@ -150,6 +164,15 @@ func canonEnd(s string, i int) int {
 			j += size
 		}
 	}
+}
+
+// anyStringEnd returns the end of the valid JSON string starting at s[i] (a quote),
+// else -1.
+func anyStringEnd(s string, i int) int {
+	if e, _, ok := skipString(s, i+1); ok {
+		return e
+	}
+	return -1
 }
 
 // numbersVary compares a[i:] with b[i:] to the end of b, where runs of decimal digits

@@ -84,6 +84,25 @@ func TestShape(t *testing.T) {
 	if _, _, ok := sh.Match(first); ok {
 		t.Error("Reset kept the shape")
 	}
+
+	// A converter that copies texts verbatim takes any valid string.
+	sh.Verbatim = true
+	sh.Set(first, text, usage, out, at)
+	for event, want := range map[string]bool{
+		`{"type":"delta","text":"<a>\/","usage":{"in":12,"out":3},"id":"x"}`:                   true,
+		`{"type":"delta","text":"\q","usage":{"in":12,"out":3},"id":"x"}`:                      false,
+		"{\"type\":\"delta\",\"text\":\"a\x01\",\"usage\":{\"in\":12,\"out\":3},\"id\":\"x\"}": false,
+	} {
+		if _, _, ok := sh.Match(event); ok != want {
+			t.Errorf("verbatim Match(%s) = %v, want %v", event, ok, want)
+		}
+	}
+	escaped := `{"type":"delta","text":"<","usage":{"in":12,"out":3},"id":"x"}`
+	text = valueOf(escaped, "text")
+	sh.Set(escaped, text, valueOf(escaped, "usage"), []byte("<"+text+">"), 1)
+	if _, _, ok := sh.Match(first); !ok {
+		t.Error("verbatim Set refused an escaped text")
+	}
 }
 
 // FuzzShape checks that what a shape matches is valid JSON that differs from the
@@ -93,8 +112,10 @@ func FuzzShape(f *testing.F) {
 	f.Add(`{"t":"x","u":{"a":1,"b":[30,4.5]},"z":1}`)
 	f.Add(`{"t":"x","u":{"a":1,"b":[3,4.50]},"z":1}`)
 	f.Add(`{"t":"x","u":{"a":1,"b":[3 ,4.5]},"z":1}`)
+	f.Add(`{"t":"\u003c","u":{"a":1,"b":[3,4.5]},"z":1}`)
 	f.Fuzz(func(t *testing.T, event string) {
 		var sh Shape
+		sh.Verbatim = len(event)%2 == 0
 		text, usage := valueOf(first, "t"), valueOf(first, "u")
 		out := []byte("<" + text + ">")
 		sh.Set(first, text, usage, out, 1)
@@ -106,7 +127,7 @@ func FuzzShape(f *testing.F) {
 			t.Fatalf("Match(%q) accepted invalid JSON", event)
 		}
 		var s string
-		if err := json.Unmarshal([]byte(got), &s); err != nil || string(AppendString(nil, s)) != got {
+		if err := json.Unmarshal([]byte(got), &s); err != nil || !sh.Verbatim && string(AppendString(nil, s)) != got {
 			t.Fatalf("Match(%q) text %q is not as AppendString writes it", event, got)
 		}
 		noDigits := func(s string) string {
