@@ -3,6 +3,7 @@ package provider
 import (
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/ai-proxy/ai-proxy/provider/hunyuan"
 	"github.com/ai-proxy/ai-proxy/provider/sign"
@@ -57,8 +58,28 @@ func translateHunyuan(c *Config, r *Request) translator.Translator {
 	if c.HunyuanAuthID == "" || r.API != APIChatCompletion {
 		return nil
 	}
-	return hunyuan.NewChat(hunyuan.Options{
-		Credential: &sign.TC3{SecretID: c.HunyuanAuthID, SecretKey: c.HunyuanAuthKey, Service: hunyuan.Service},
-		Host:       c.Host,
-	})
+	return hunyuan.NewChat(hunyuan.Options{Credential: tc3Of(c.HunyuanAuthID, c.HunyuanAuthKey), Host: c.Host})
+}
+
+// tc3s holds one signer per credential, kept across requests: it derives the day's
+// signing key once (three HMACs, a third of a signed request's cost in wasm). Only the
+// credentials of configurations are kept, at most 64.
+var tc3s struct {
+	sync.Mutex
+	m map[[2]string]*sign.TC3
+}
+
+func tc3Of(id, key string) *sign.TC3 {
+	tc3s.Lock()
+	defer tc3s.Unlock()
+	k := [2]string{id, key}
+	if s := tc3s.m[k]; s != nil {
+		return s
+	}
+	if tc3s.m == nil || len(tc3s.m) >= 64 { // keys rotated many times: start again
+		tc3s.m = map[[2]string]*sign.TC3{}
+	}
+	s := &sign.TC3{SecretID: id, SecretKey: key, Service: hunyuan.Service}
+	tc3s.m[k] = s
+	return s
 }

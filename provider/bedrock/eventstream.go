@@ -125,21 +125,42 @@ func readHeaders(h []byte, m *Message) bool {
 			return false
 		}
 		if typ == 7 {
-			v := string(h[:size])
-			switch string(name) {
+			switch v := h[:size]; string(name) {
 			case ":event-type":
-				m.EventType = v
+				m.EventType = intern(v)
 			case ":message-type":
-				m.MessageType = v
+				m.MessageType = intern(v)
 			case ":exception-type":
-				m.ExceptionType = v
+				m.ExceptionType = string(v)
 			case ":error-code":
-				m.ErrorCode = v
+				m.ErrorCode = string(v)
 			}
 		}
 		h = h[size:]
 	}
 	return true
+}
+
+// intern returns v as a string, without allocating for the event and message types
+// every stream repeats.
+func intern(v []byte) string {
+	switch string(v) {
+	case "event":
+		return "event"
+	case "contentBlockDelta":
+		return "contentBlockDelta"
+	case "contentBlockStart":
+		return "contentBlockStart"
+	case "contentBlockStop":
+		return "contentBlockStop"
+	case "messageStart":
+		return "messageStart"
+	case "messageStop":
+		return "messageStop"
+	case "metadata":
+		return "metadata"
+	}
+	return string(v)
 }
 
 // AppendFrame appends one event-stream message with the given string headers (name,

@@ -44,11 +44,11 @@ type Chat struct {
 	usageNew  bool    // usageRaw is not read into usage yet
 	think     []uint8 // per choice index: concat-mode reasoning state
 	tools     toolStarts
-	shape     shape  // the last event's, see shape.go
-	content   string // the content literal of the event's last choice, copied raw
-	contentAt int    // where it is in chunk
-	stateful  bool   // the event's chunk depends on the stream so far (tool calls)
-	noShape   bool   // tests: always walk the event
+	shape     translator.Shape // the last event's
+	content   string           // the content literal of the event's last choice, copied raw
+	contentAt int              // where it is in chunk
+	stateful  bool             // the event's chunk depends on the stream so far (tool calls)
+	noShape   bool             // tests: always walk the event
 	status    int
 	raw       bool // a non-SSE answer on the streaming path: collected whole
 	rawBuf    []byte
@@ -121,7 +121,7 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 	*p = reqParams{buf: p.buf[:0]}
 	t.model = ""
 	t.head = t.head[:0]
-	t.shape.ok = false
+	t.shape.Reset()
 	for it := members(translator.View(body)); ; {
 		k, v, ok := it.member()
 		if !ok {
@@ -851,14 +851,14 @@ func (t *Chat) event(dst []byte, ev sse.Event) []byte {
 // when copied raw (logprobs). The choices go to t.chunk first, since request_id (the
 // chunk's id) comes last.
 func (t *Chat) data(dst, data []byte) []byte {
-	if content, usage, ok := t.shape.match(translator.View(data)); ok && !t.noShape {
+	if content, usage, ok := t.shape.Match(translator.View(data)); ok && !t.noShape {
 		if usage != "" {
 			t.usageRaw = append(t.usageRaw[:0], usage...)
 			t.usageNew = true
 		}
-		return t.shape.appendChunk(dst, content)
+		return t.shape.Append(dst, content)
 	}
-	t.shape.ok = false
+	t.shape.Reset()
 	t.content, t.stateful = "", false
 	var code, reqID text
 	var usage string
@@ -904,12 +904,15 @@ func (t *Chat) data(dst, data []byte) []byte {
 	// the next event may match its shape.
 	shaped := t.started && t.content != "" && !t.stateful && t.o.ReasoningMode != ReasoningConcat
 	t.started = true
+	start := len(dst)
 	dst = t.appendHead(dst)
-	if shaped {
-		t.shape.set(translator.View(data), t.content, usage, t.head, t.chunk, t.contentAt)
-	}
+	at := len(dst) - start + t.contentAt
 	dst = append(dst, t.chunk...)
-	return append(dst, "]}\n\n"...)
+	dst = append(dst, "]}\n\n"...)
+	if shaped {
+		t.shape.Set(translator.View(data), t.content, usage, dst[start:], at)
+	}
+	return dst
 }
 
 // outputDeltas converts the output object at it into chunk choices in t.chunk and

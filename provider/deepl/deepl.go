@@ -55,22 +55,25 @@ func NewChat(o Options) *Chat { return &Chat{opts: o, Now: func() int64 { return
 
 // passKeys are DeepL request parameters a client may send beside the OpenAI fields;
 // they reach DeepL unchanged.
-var passKeys = []string{"source_lang", "formality", "glossary_id", "split_sentences",
+var passKeys = requestKeys[2:]
+
+// requestKeys are the request fields RequestBody reads: model, messages, passKeys.
+var requestKeys = [...]string{"model", "messages", "source_lang", "formality", "glossary_id", "split_sentences",
 	"preserve_formatting", "tag_handling", "model_type", "ignore_tags", "non_splitting_tags",
 	"splitting_tags", "outline_detection"}
 
 // RequestBody implements translator.Translator: an OpenAI chat request in, a DeepL
 // translate request out.
 func (t *Chat) RequestBody(body []byte) ([]byte, error) {
-	if !gjson.ValidBytes(body) {
+	var f [len(requestKeys)]string // one pass for all the fields read
+	if !translator.Members(translator.View(body), requestKeys[:], f[:]) {
 		return nil, errors.New("request body is not valid JSON")
 	}
-	root := gjson.ParseBytes(body)
-	t.model = strings.Clone(root.Get("model").String())
+	t.model = strings.Clone(gjson.Parse(f[0]).String())
 	if t.model != "Free" && t.model != "Pro" {
 		return nil, errors.New(`model: DeepL takes "Free" or "Pro" (the service tier), got ` + quote(t.model))
 	}
-	msgs := root.Get("messages")
+	msgs := gjson.Parse(f[1])
 	if !msgs.IsArray() {
 		return nil, errors.New("messages: must be a list")
 	}
@@ -110,12 +113,12 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 		out = append(out, `,"context":`...)
 		out = translator.AppendString(out, translator.View(ctx))
 	}
-	for _, k := range passKeys {
-		if v := root.Get(k); v.Exists() {
+	for i, k := range passKeys {
+		if v := f[2+i]; v != "" {
 			out = append(out, ',', '"')
 			out = append(out, k...)
 			out = append(out, '"', ':')
-			out = append(out, v.Raw...)
+			out = append(out, v...)
 		}
 	}
 	return append(out, '}'), nil

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ai-proxy/ai-proxy/provider/internal/golden"
+	"github.com/ai-proxy/ai-proxy/provider/translator"
 )
 
 // BenchmarkChatJSON converts one request and its JSON answer per iteration.
@@ -29,4 +30,13 @@ func geminiStream() (string, int) {
 func BenchmarkStreamEvent(b *testing.B) {
 	stream, events := geminiStream()
 	golden.BenchStream(b, newChat, []byte(stream), events)
+}
+
+// TestStreamShape: the text events of a stream after the first convert through the
+// shape of the one before, to the same chunks; also texts with Google's escapes.
+func TestStreamShape(t *testing.T) {
+	stream, events := geminiStream()
+	shape := func(tr translator.Translator) *translator.Shape { return &tr.(*Chat).shape }
+	golden.CheckShaped(t, newChat, shape, []byte(stream), events-3)
+	golden.CheckShaped(t, newChat, shape, []byte(strings.ReplaceAll(stream, `and \"more\"`, `\u003cb\u003e`)), events-3)
 }

@@ -36,6 +36,7 @@ type Chat struct {
 
 	rd    sse.Reader
 	st    streamState
+	shape translator.Shape // the last text event's, for the next ones
 	usage translator.Usage
 	buf   []byte // scratch for one converted answer
 }
@@ -43,6 +44,7 @@ type Chat struct {
 // NewChat returns the converter for one OpenAI chat request to Gemini.
 func NewChat(o Options) *Chat {
 	t := &Chat{budget: o.ThinkingBudget}
+	t.shape.Verbatim = true // texts are copied as Gemini escapes them
 	if len(o.SafetySettings) > 0 {
 		keys := make([]string, 0, len(o.SafetySettings))
 		for k := range o.SafetySettings {

@@ -343,6 +343,14 @@ func (t *Chat) event(dst, data []byte) []byte {
 	if s == "" || s == "[DONE]" {
 		return dst
 	}
+	if text, usage, ok := t.shape.Match(s); ok {
+		if usage != "" {
+			st.counts.read(usage)
+			t.usage = st.counts.openAI(t.streamModel())
+		}
+		return t.shape.Append(dst, text)
+	}
+	t.shape.Reset()
 	r, ok := readResponse(s)
 	if !ok {
 		st.done = true
@@ -368,6 +376,10 @@ func (t *Chat) event(dst, data []byte) []byte {
 		t.usage = st.counts.openAI(t.streamModel())
 	}
 	model := t.streamModel()
+	// An event whose one chunk is one text after the role was sent converts the same
+	// way whatever the text: its shape may serve the next events.
+	start, chunks, textAt, text := len(dst), 0, 0, ""
+	shaped := true
 	n := 0
 	sc := translator.NewScan(r.candidates)
 	for sc.Next() {
@@ -384,9 +396,12 @@ func (t *Chat) event(dst, data []byte) []byte {
 			if p.call == "" && p.text == "" {
 				continue // a signature-only part
 			}
+			shaped = shaped && cs.roleSent
+			chunks++
 			dst = t.chunkStart(dst, model, created, idx, cs, true)
 			switch {
 			case p.call != "":
+				shaped = false
 				name, args := readCall(p.call)
 				dst = append(dst, `"tool_calls":[{"index":`...)
 				dst = translator.AppendInt(dst, int64(cs.tools))
@@ -401,14 +416,17 @@ func (t *Chat) event(dst, data []byte) []byte {
 				dst = append(dst, "}}]"...)
 			case p.thought == "true":
 				dst = append(dst, `"reasoning_content":`...)
+				textAt, text = len(dst), p.text
 				dst = append(dst, p.text...)
 			default:
 				dst = append(dst, `"content":`...)
+				textAt, text = len(dst), p.text
 				dst = append(dst, p.text...)
 			}
 			dst = append(dst, `},"finish_reason":null}]}`+"\n\n"...)
 		}
 		if f := translator.Str(c.finish); f != "" {
+			shaped = false
 			dst = t.chunkStart(dst, model, created, idx, cs, false)
 			dst = append(dst, `},"finish_reason":"`...)
 			dst = append(dst, finishReason(f, cs.tools > 0)...)
@@ -421,6 +439,9 @@ func (t *Chat) event(dst, data []byte) []byte {
 		dst = t.chunkStart(dst, model, created, 0, cs, false)
 		dst = append(dst, `},"finish_reason":"content_filter"}]}`+"\n\n"...)
 		st.finished = true
+	}
+	if shaped && chunks == 1 && n == 1 {
+		t.shape.Set(s, text, r.usage, dst[start:], textAt-start)
 	}
 	return dst
 }

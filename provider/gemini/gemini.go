@@ -60,9 +60,28 @@ type usageCounts struct {
 	seen                                                    bool
 }
 
+// usageKeys are the members of usageMetadata read, in the order of usageCounts.
+var usageKeys = [...]string{"promptTokenCount", "candidatesTokenCount", "totalTokenCount",
+	"cachedContentTokenCount", "thoughtsTokenCount", "toolUsePromptTokenCount"}
+
 // read overwrites the counts v (raw usageMetadata) holds; in a stream each chunk holds
 // the counts so far.
 func (u *usageCounts) read(v string) {
+	var n [len(usageKeys)]int64
+	if found, flat := translator.FlatInts(v, usageKeys[:], n[:]); flat { // the common object, read quickly
+		for i, p := range [...]*int64{&u.prompt, &u.candidates, &u.total, &u.cached, &u.thoughts, &u.toolPrompt} {
+			if found&(1<<i) != 0 {
+				*p = n[i]
+			}
+		}
+		u.seen = u.seen || strings.IndexByte(v, ':') >= 0 // any member
+		return
+	}
+	u.scan(v)
+}
+
+// scan is read for any usageMetadata value.
+func (u *usageCounts) scan(v string) {
 	s := translator.NewScan(v)
 	for s.Next() {
 		n, ok := translator.Int(s.Value())

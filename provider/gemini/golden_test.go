@@ -21,6 +21,13 @@ func newChat() translator.Translator {
 	return c
 }
 
+// walkedChat is newChat with its stream shape off: every event walked.
+func walkedChat() translator.Translator {
+	c := newChat().(*Chat)
+	c.shape.Off = true
+	return c
+}
+
 var converters = map[string]func() translator.Translator{
 	"chat":       newChat,
 	"embeddings": func() translator.Translator { return NewEmbeddings() },
@@ -32,7 +39,7 @@ var converters = map[string]func() translator.Translator{
 // its request.
 func TestGolden(t *testing.T) {
 	t.Run("chat", func(t *testing.T) {
-		golden.RunWith(t, testdata+"/chat", newChat, golden.Options{Fresh: true, Choices: 1, Usage: true})
+		golden.RunWith(t, testdata+"/chat", newChat, golden.Options{Fresh: true, Choices: 1, Usage: true, Walked: walkedChat})
 	})
 	t.Run("embeddings", func(t *testing.T) {
 		golden.RunWith(t, testdata+"/embeddings", converters["embeddings"], golden.Options{Answer: golden.NoCheck})

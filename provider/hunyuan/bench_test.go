@@ -37,3 +37,12 @@ func BenchmarkStreamEvent(b *testing.B) {
 	stream, events := hunyuanStream()
 	golden.BenchStream(b, newChat, []byte(stream), events)
 }
+
+// TestStreamShape: the text events of a stream after the first convert through the
+// shape of the one before, to the same chunks.
+func TestStreamShape(t *testing.T) {
+	stream, events := hunyuanStream()
+	shape := func(tr translator.Translator) *translator.Shape { return &tr.(*Chat).shape }
+	golden.CheckShaped(t, newChat, shape, []byte(stream), events-3)
+	golden.CheckShaped(t, newChat, shape, []byte(strings.ReplaceAll(stream, `and \"more\"`, `\u4f60\u597d`)), events-3)
+}

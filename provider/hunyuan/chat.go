@@ -37,11 +37,16 @@ type Chat struct {
 
 	rd    sse.Reader
 	st    streamState
+	shape translator.Shape // the last text event's, for the next ones
 	usage translator.Usage
 }
 
 // NewChat returns the converter for one OpenAI chat request to Hunyuan.
-func NewChat(o Options) *Chat { return &Chat{o: o} }
+func NewChat(o Options) *Chat {
+	t := &Chat{o: o}
+	t.shape.Verbatim = true // texts are copied as Hunyuan escapes them
+	return t
+}
 
 func (t *Chat) now() int64 {
 	if t.o.Now != nil {

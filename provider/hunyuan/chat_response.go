@@ -111,6 +111,23 @@ func readToolCall(s string) (c toolCall) {
 
 // readUsage reads a Usage object in OpenAI's meaning (Hunyuan's is the same).
 func readUsage(raw, model string) (u translator.Usage, ok bool) {
+	var v [3]int64
+	if found, flat := translator.FlatInts(raw, usageKeys[:], v[:]); flat {
+		u.PromptTokens, u.CompletionTokens, u.TotalTokens, ok = v[0], v[1], v[2], found != 0
+	} else {
+		u, ok = scanUsage(raw)
+	}
+	if u.TotalTokens == 0 {
+		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	}
+	u.Model = model
+	return u, ok
+}
+
+var usageKeys = [...]string{"PromptTokens", "CompletionTokens", "TotalTokens"}
+
+// scanUsage is readUsage for any Usage object.
+func scanUsage(raw string) (u translator.Usage, ok bool) {
 	sc := translator.NewScan(raw)
 	for sc.Next() {
 		n, isInt := translator.Int(sc.Value())
@@ -126,10 +143,6 @@ func readUsage(raw, model string) (u translator.Usage, ok bool) {
 			u.TotalTokens, ok = n, true
 		}
 	}
-	if u.TotalTokens == 0 {
-		u.TotalTokens = u.PromptTokens + u.CompletionTokens
-	}
-	u.Model = model
 	return u, ok
 }
 
@@ -328,6 +341,15 @@ func (t *Chat) event(dst, data []byte) []byte {
 	if s == "" || s == "[DONE]" {
 		return dst
 	}
+	if text, usage, ok := t.shape.Match(s); ok {
+		if usage != "" {
+			if u, ok := readUsage(usage, t.model); ok {
+				t.usage = u
+			}
+		}
+		return t.shape.Append(dst, text)
+	}
+	t.shape.Reset()
 	a, ok := readAnswer(s)
 	if !ok || s[0] != '{' {
 		return t.fail(dst, "upstream stream event is not valid JSON", "server_error", "bad_upstream_response")
@@ -362,6 +384,9 @@ func (t *Chat) event(dst, data []byte) []byte {
 			t.usage = u
 		}
 	}
+	// An event whose one chunk is one text after the role was sent converts the same
+	// way whatever the text: its shape may serve the next events.
+	start, chunks, textAt, text, shaped := len(dst), 0, 0, "", st.roleSent
 	sc := translator.NewScan(a.choices)
 	n := 0
 	for sc.Next() {
@@ -374,20 +399,24 @@ func (t *Chat) event(dst, data []byte) []byte {
 		if isString(c.msg.reasoning) && c.msg.reasoning != `""` {
 			dst = t.chunkStart(dst, created, idx, true)
 			dst = append(dst, `"reasoning_content":`...)
+			textAt, text, chunks = len(dst), c.msg.reasoning, chunks+1
 			dst = append(dst, c.msg.reasoning...)
 			dst = append(dst, `},"finish_reason":null}]}`+"\n\n"...)
 		}
 		if isString(c.msg.content) && c.msg.content != `""` {
 			dst = t.chunkStart(dst, created, idx, true)
 			dst = append(dst, `"content":`...)
+			textAt, text, chunks = len(dst), c.msg.content, chunks+1
 			dst = append(dst, c.msg.content...)
 			dst = append(dst, `},"finish_reason":null}]}`+"\n\n"...)
 		}
 		cs := translator.NewScan(c.msg.calls)
 		for cs.Next() {
+			shaped = false
 			dst = t.toolDelta(dst, created, idx, readToolCall(cs.Value()))
 		}
 		if f := translator.Str(c.finish); f != "" {
+			shaped = false
 			fr := finishReason(f)
 			if fr == "stop" && len(st.calls) > 0 {
 				fr = "tool_calls"
@@ -398,6 +427,9 @@ func (t *Chat) event(dst, data []byte) []byte {
 			dst = append(dst, `"}]}`+"\n\n"...)
 			st.finished = true
 		}
+	}
+	if shaped && chunks == 1 && n == 1 {
+		t.shape.Set(s, text, a.usage, dst[start:], textAt-start)
 	}
 	return dst
 }

@@ -29,5 +29,24 @@ func FuzzStream(f *testing.F) {
 	for i, b := range golden.Seeds("*.stream.sse", testdata+"/chat") {
 		f.Add(b, 37*i)
 	}
-	f.Fuzz(golden.Fuzz{New: []func() translator.Translator{newChat}}.Stream)
+	stream, _ := hunyuanStream() // events that match the last one's shape
+	f.Add([]byte(stream[:3000]), 1500)
+	f.Fuzz(golden.Fuzz{New: []func() translator.Translator{newChat}, Walked: []func() translator.Translator{walkedChat}}.Stream)
+}
+
+// FuzzUsage: the quick reading of a flat Usage object reads what a Scan does.
+func FuzzUsage(f *testing.F) {
+	f.Add(`{"PromptTokens":25,"CompletionTokens":3,"TotalTokens":28}`)
+	f.Add(`{"PromptTokens":25,"CompletionTokens":"3"}`)
+	f.Fuzz(func(t *testing.T, v string) {
+		quick, ok := readUsage(v, "m")
+		scanned, sok := scanUsage(v)
+		if scanned.TotalTokens == 0 {
+			scanned.TotalTokens = scanned.PromptTokens + scanned.CompletionTokens
+		}
+		scanned.Model = "m"
+		if quick != scanned || ok != sok {
+			t.Fatalf("readUsage(%s) = %+v %v, a Scan reads %+v %v", v, quick, ok, scanned, sok)
+		}
+	})
 }

@@ -36,6 +36,13 @@ var converters = map[string]func() translator.Translator{
 // and converted without their request.
 func TestGolden(t *testing.T) {
 	t.Run("chat", func(t *testing.T) {
-		golden.RunWith(t, testdata+"/chat", newChat, golden.Options{Fresh: true, Choices: 1, Usage: true})
+		golden.RunWith(t, testdata+"/chat", newChat, golden.Options{Fresh: true, Choices: 1, Usage: true, Walked: walkedChat})
 	})
+}
+
+// walkedChat is newChat with its stream shape off: every event walked.
+func walkedChat() translator.Translator {
+	c := newChat().(*Chat)
+	c.shape.Off = true
+	return c
 }

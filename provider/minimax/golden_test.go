@@ -30,8 +30,17 @@ func newPro() translator.Translator {
 
 // TestGolden runs testdata/minimax/{v2,pro} (`-update` rewrites the want files).
 func TestGolden(t *testing.T) {
-	t.Run("v2", func(t *testing.T) { golden.Run(t, testdata+"/v2", newV2) })
-	t.Run("pro", func(t *testing.T) { golden.Run(t, testdata+"/pro", newPro) })
+	t.Run("v2", func(t *testing.T) { golden.RunWith(t, testdata+"/v2", newV2, golden.Options{Walked: walked(newV2)}) })
+	t.Run("pro", func(t *testing.T) { golden.RunWith(t, testdata+"/pro", newPro, golden.Options{Walked: walked(newPro)}) })
+}
+
+// walked returns newT with its stream shape off: every event walked.
+func walked(newT func() translator.Translator) func() translator.Translator {
+	return func() translator.Translator {
+		c := newT().(*Chat)
+		c.shape.Off = true
+		return c
+	}
 }
 
 func TestProNeedsGroupID(t *testing.T) {

@@ -56,6 +56,7 @@ type Chat struct {
 	usage translator.Usage
 	rd    sse.Reader
 	st    stream
+	shape translator.Shape // the last text event's, for the next ones
 }
 
 type stream struct {
@@ -115,21 +116,38 @@ func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
 		}
 		return translator.AppendOpenAIError(nil, e.Message, translator.ErrorType(status), e.Code), nil
 	}
-	if !gjson.ValidBytes(body) {
+	var a answer
+	if !translator.Members(translator.View(body), answerKeys[:], a[:]) {
 		return nil, errNotJSON
 	}
-	if code := gjson.GetBytes(body, "base_resp.status_code").Int(); code != 0 {
-		return nil, baseRespError(code, gjson.GetBytes(body, "base_resp.status_msg").String())
+	if b := gjson.Parse(a[aBaseResp]); b.Get("status_code").Int() != 0 {
+		return nil, baseRespError(b.Get("status_code").Int(), b.Get("status_msg").String())
 	}
 	if t.pro {
-		return t.proResponse(body)
+		return t.proResponse(body, &a)
 	}
-	t.readUsage(gjson.GetBytes(body, "usage"))
-	if m := gjson.GetBytes(body, "model").Str; m != "" {
+	t.readUsage(gjson.Parse(a[aUsage]))
+	if m := gjson.Parse(a[aModel]).Str; m != "" {
 		t.usage.Model = strings.Clone(m)
 	}
 	return body, nil
 }
+
+// answer holds the raw top-level values of an answer that the conversion reads, by
+// answerKeys, read in one pass (translator.Members).
+type answer [7]string
+
+const (
+	aBaseResp = iota
+	aUsage
+	aModel
+	aCreated
+	aID
+	aChoices
+	aFunctionCall
+)
+
+var answerKeys = [len(answer{})]string{"base_resp", "usage", "model", "created", "id", "choices", "function_call"}
 
 // statusOf maps a MiniMax base_resp status code to an HTTP status, OpenAI error type
 // and code (MiniMax's documented error codes).

@@ -22,35 +22,50 @@ const defaultUserName = "用户"
 // Pro requires at least one bot.
 const defaultBotSetting = "You are a helpful assistant."
 
+// proRequestKeys are the top-level request fields proRequest reads, in one pass:
+// first the OpenAI parameters named proParams[i] in Pro's request, then the others
+// (rMessages, ...).
+var proRequestKeys = [...]string{"max_tokens", "max_completion_tokens", "temperature", "top_p", "tokens_to_generate",
+	"mask_sensitive_info", "sample_messages", "plugins", "messages", "stream", "tools", "tool_choice"}
+
+var proParams = [...]string{"tokens_to_generate", "tokens_to_generate", "temperature", "top_p", "tokens_to_generate",
+	"mask_sensitive_info", "sample_messages", "plugins"}
+
+const (
+	rMessages = len(proParams) + iota
+	rStream
+	rTools
+	rToolChoice
+)
+
 // proRequest converts an OpenAI chat request into a ChatCompletion Pro request.
 func (t *Chat) proRequest(body []byte) ([]byte, error) {
-	if !gjson.ValidBytes(body) {
+	var f [len(proRequestKeys)]string
+	if !translator.Members(translator.View(body), proRequestKeys[:], f[:]) {
 		return nil, errors.New("request body is not valid JSON")
 	}
-	root := gjson.ParseBytes(body)
-	msgs := root.Get("messages")
+	get := func(i int) gjson.Result { return gjson.Parse(f[i]) }
+	msgs := get(rMessages)
 	if !msgs.IsArray() {
 		return nil, errors.New("messages: must be a list")
 	}
 	out := make([]byte, 0, len(body)+256)
 	out = append(out, `{"model":`...)
 	out = translator.AppendString(out, t.model)
-	if s := root.Get("stream"); s.Type == gjson.True {
+	if s := get(rStream); s.Type == gjson.True {
 		out = append(out, `,"stream":true`...)
 	}
 	tokens := false
-	for _, k := range [...][2]string{{"max_tokens", "tokens_to_generate"}, {"max_completion_tokens", "tokens_to_generate"},
-		{"temperature", "temperature"}, {"top_p", "top_p"}, {"tokens_to_generate", "tokens_to_generate"},
-		{"mask_sensitive_info", "mask_sensitive_info"}, {"sample_messages", "sample_messages"}, {"plugins", "plugins"}} {
-		if v := root.Get(k[0]); v.Exists() && v.Type != gjson.Null {
-			if k[1] == "tokens_to_generate" {
+	for i, name := range proParams {
+		if v := get(i); v.Exists() && v.Type != gjson.Null {
+			if name == "tokens_to_generate" {
 				if tokens {
 					continue
 				}
 				tokens = true
 			}
 			out = append(out, ',', '"')
-			out = append(out, k[1]...)
+			out = append(out, name...)
 			out = append(out, `":`...)
 			out = append(out, v.Raw...)
 		}
@@ -164,7 +179,7 @@ func (t *Chat) proRequest(body []byte) ([]byte, error) {
 	}
 	out = append(out, ']')
 
-	if tools := root.Get("tools"); tools.IsArray() && len(tools.Array()) > 0 {
+	if tools := get(rTools); tools.IsArray() && len(tools.Array()) > 0 {
 		out = append(out, `,"functions":[`...)
 		k := 0
 		tools.ForEach(func(_, tool gjson.Result) bool {
@@ -188,7 +203,7 @@ func (t *Chat) proRequest(body []byte) ([]byte, error) {
 			return true
 		})
 		out = append(out, ']')
-		switch tc := root.Get("tool_choice"); {
+		switch tc := get(rToolChoice); {
 		case tc.Str == "none":
 			out = append(out, `,"function_call":{"type":"none"}`...)
 		case tc.IsObject() && tc.Get("function.name").Exists():
@@ -249,29 +264,55 @@ func proFinish(r string, call bool) string {
 }
 
 // botReply returns the text of the BOT messages of a Pro choice and its function call
-// (raw object, or "").
+// (raw object, or ""). Each message is read in one pass.
 func botReply(dst []byte, c gjson.Result) ([]byte, gjson.Result) {
-	var call gjson.Result
-	c.Get("messages").ForEach(func(_, m gjson.Result) bool {
-		if st := m.Get("sender_type").Str; st != "" && st != "BOT" {
-			return true
+	var call string
+	list := translator.NewScan(c.Get("messages").Raw)
+	for list.Next() {
+		var sender, text, fc string
+		m := list.Enter()
+		for m.Next() {
+			switch m.Key() { // the first of each, as gjson's Get
+			case "sender_type":
+				sender = first(sender, m.Value())
+			case "text":
+				text = first(text, m.Value())
+			case "function_call":
+				fc = first(fc, m.Value())
+			}
 		}
-		dst = append(dst, m.Get("text").String()...)
-		if fc := m.Get("function_call"); fc.IsObject() {
+		list.Leave(&m)
+		if st := translator.Str(sender); st != "" && st != "BOT" {
+			continue
+		}
+		if len(text) > 0 && text[0] == '"' {
+			dst = translator.AppendUnquoted(dst, text)
+		} else if text != "" {
+			dst = append(dst, gjson.Parse(text).String()...)
+		}
+		if len(fc) > 0 && fc[0] == '{' {
 			call = fc
 		}
-		return true
-	})
-	return dst, call
+	}
+	return dst, gjson.Parse(call)
 }
 
-func (t *Chat) proUsage(root gjson.Result) {
-	u := root.Get("usage")
+// first returns v unless it is "" (not read yet), then next.
+func first(v, next string) string {
+	if v != "" {
+		return v
+	}
+	return next
+}
+
+func (t *Chat) proUsage(root gjson.Result) { t.proUsageOf(root.Get("usage"), root.Get("model")) }
+
+func (t *Chat) proUsageOf(u, model gjson.Result) {
 	if !u.IsObject() {
 		return
 	}
 	t.readUsage(u)
-	if m := root.Get("model").Str; m != "" {
+	if m := model.Str; m != "" {
 		t.usage.Model = strings.Clone(m)
 	}
 }
@@ -315,26 +356,26 @@ func (t *Chat) head(dst []byte, id, object, model string, created int64) []byte 
 }
 
 // proResponse converts a ChatCompletion Pro answer into an OpenAI chat completion.
-func (t *Chat) proResponse(body []byte) ([]byte, error) {
-	root := gjson.ParseBytes(body)
-	t.proUsage(root)
-	created := root.Get("created").Int()
+func (t *Chat) proResponse(body []byte, a *answer) ([]byte, error) {
+	model := gjson.Parse(a[aModel])
+	t.proUsageOf(gjson.Parse(a[aUsage]), model)
+	created := gjson.Parse(a[aCreated]).Int()
 	if created == 0 {
 		created = t.Now()
 	}
 	out := make([]byte, 0, len(body)+128)
-	out = t.head(out, root.Get("id").String(), "chat.completion", root.Get("model").String(), created)
+	out = t.head(out, gjson.Parse(a[aID]).String(), "chat.completion", model.String(), created)
 	out = append(out, `,"choices":[`...)
 	n := 0
 	var text []byte
-	root.Get("choices").ForEach(func(_, c gjson.Result) bool {
+	gjson.Parse(a[aChoices]).ForEach(func(_, c gjson.Result) bool {
 		if n > 0 {
 			out = append(out, ',')
 		}
 		var call gjson.Result
 		text, call = botReply(text[:0], c)
 		if !call.Exists() && n == 0 {
-			if fc := root.Get("function_call"); fc.IsObject() {
+			if fc := gjson.Parse(a[aFunctionCall]); fc.IsObject() {
 				call = fc
 			}
 		}
@@ -374,6 +415,11 @@ func (t *Chat) proEvent(dst, data []byte) []byte {
 	if len(s) == 0 || s == "[DONE]" {
 		return dst
 	}
+	if text, _, ok := t.shape.Match(s); ok {
+		st.text = translator.AppendUnquoted(st.text, text)
+		return t.shape.Append(dst, text)
+	}
+	t.shape.Reset()
 	if !gjson.Valid(s) {
 		st.done = true
 		return appendError(dst, "upstream stream event is not valid JSON", "server_error", "bad_upstream_response")
@@ -406,6 +452,9 @@ func (t *Chat) proEvent(dst, data []byte) []byte {
 		st.text = append(st.text, text...)
 	}
 	if len(text) > 0 || !st.role {
+		// A text event after the role was sent converts the same way whatever the
+		// text: its shape may serve the next events (when the text is its one message's).
+		start, shaped := len(dst), st.role && reason == ""
 		dst = t.chunkHead(dst)
 		dst = append(dst, `,"choices":[{"index":0,"delta":{`...)
 		if !st.role {
@@ -413,8 +462,12 @@ func (t *Chat) proEvent(dst, data []byte) []byte {
 			st.role = true
 		}
 		dst = append(dst, `"content":`...)
+		at := len(dst) - start
 		dst = translator.AppendString(dst, translator.View(text))
 		dst = append(dst, "},\"finish_reason\":null}]}\n\n"...)
+		if msgs := c.Get("messages"); shaped && msgs.Get("#").Int() == 1 {
+			t.shape.Set(s, msgs.Get("0.text").Raw, "", dst[start:], at)
+		}
 	}
 	if reason == "" {
 		return dst

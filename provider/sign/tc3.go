@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -14,10 +15,18 @@ const TC3Algorithm = "TC3-HMAC-SHA256"
 // TC3 is a Tencent Cloud API 3.0 credential: the key pair of an account (SecretId,
 // SecretKey) and the service it signs for ("hunyuan", "cvm": the first label of the
 // API host).
+//
+// A TC3 keeps the signing key of the last date it signed for (derived with three
+// HMACs), so that one TC3 kept for a credential signs a day's requests with one HMAC
+// each. It may be shared by goroutines.
 type TC3 struct {
 	SecretID  string
 	SecretKey string
 	Service   string
+
+	mu      sync.Mutex
+	keyDate string // the date key was derived for ("" none)
+	key     [sha256.Size]byte
 }
 
 // TC3Request is what a TC3 signature covers of one POST request to "/" with an empty
@@ -104,8 +113,13 @@ func (k *TC3) SigningKey(dst []byte, date string) []byte {
 
 // signature appends HMAC(signing key of date, stringToSign).
 func (k *TC3) signature(dst []byte, date string, stringToSign []byte) []byte {
-	var key [sha256.Size]byte
-	k.SigningKey(key[:0], date)
+	k.mu.Lock()
+	if k.keyDate != date {
+		k.SigningKey(k.key[:0], date)
+		k.keyDate = date
+	}
+	key := k.key
+	k.mu.Unlock()
 	h := hmac.New(sha256.New, key[:])
 	h.Write(stringToSign)
 	return h.Sum(dst)

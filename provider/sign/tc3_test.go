@@ -98,3 +98,17 @@ func BenchmarkTC3Authorization(b *testing.B) {
 		buf = k.Authorization(buf[:0], r)
 	}
 }
+
+// TestTC3KeyPerDate: a TC3 kept across requests signs each as a fresh one does, also
+// when the date changes between them.
+func TestTC3KeyPerDate(t *testing.T) {
+	kept := &TC3{SecretID: "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", SecretKey: "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", Service: "cvm"}
+	for _, ts := range []int64{1551113065, 1551113065 + 60, 1551113065 + 86400, 1551113065} {
+		r := docRequest("")
+		r.Timestamp = ts
+		fresh := &TC3{SecretID: kept.SecretID, SecretKey: kept.SecretKey, Service: kept.Service}
+		if got, want := string(kept.Authorization(nil, r)), string(fresh.Authorization(nil, r)); got != want {
+			t.Errorf("at %d: kept %s, fresh %s", ts, got, want)
+		}
+	}
+}

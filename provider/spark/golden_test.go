@@ -18,4 +18,13 @@ func newChat() translator.Translator {
 }
 
 // TestGolden runs testdata/spark/chat (`-update` rewrites the want files).
-func TestGolden(t *testing.T) { golden.Run(t, testdata+"/chat", newChat) }
+func TestGolden(t *testing.T) {
+	golden.RunWith(t, testdata+"/chat", newChat, golden.Options{Walked: walkedChat})
+}
+
+// walkedChat is newChat with its stream shape off: every event walked.
+func walkedChat() translator.Translator {
+	c := newChat().(*Chat)
+	c.shape.Off = true
+	return c
+}

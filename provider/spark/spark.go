@@ -37,6 +37,7 @@ type Chat struct {
 	usage translator.Usage
 	rd    sse.Reader
 	st    stream
+	shape translator.Shape // the last text event's, for the next ones
 }
 
 // stream is the state of a streamed answer.
@@ -55,6 +56,15 @@ func NewChat() *Chat { return &Chat{Now: func() int64 { return time.Now().Unix()
 
 // RequestBody implements translator.Translator.
 func (t *Chat) RequestBody(body []byte) ([]byte, error) {
+	if model, ok := plainRequest(translator.View(body)); ok {
+		t.model = strings.Clone(model)
+		return body, nil
+	}
+	return t.editRequest(body)
+}
+
+// editRequest is RequestBody for any body.
+func (t *Chat) editRequest(body []byte) ([]byte, error) {
 	if !gjson.ValidBytes(body) {
 		return nil, errors.New("request body is not valid JSON")
 	}
@@ -95,6 +105,44 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 	return body, nil
 }
 
+// plainRequest reports whether body is a valid JSON request that Spark takes as it
+// is (a string model other than "general", no stream_options, a list of messages
+// whose contents are no part lists), and returns its model. It reads the body once,
+// where the edits need several passes; other bodies take them.
+func plainRequest(body string) (model string, ok bool) {
+	sc := translator.NewScan(body)
+	var hasModel, hasMessages bool
+	for sc.Next() {
+		switch sc.Key() {
+		case "model":
+			v := sc.Value()
+			if hasModel || len(v) == 0 || v[0] != '"' {
+				return "", false
+			}
+			model, hasModel = translator.Str(v), true
+		case "stream_options":
+			return "", false
+		case "messages":
+			if hasMessages || body[sc.Offset()] != '[' {
+				return "", false
+			}
+			hasMessages = true
+			list := sc.Enter()
+			for list.Next() {
+				m := list.Enter()
+				for m.Next() {
+					if v := m.Value(); m.Key() == "content" && len(v) > 0 && v[0] == '[' {
+						return "", false
+					}
+				}
+				list.Leave(&m)
+			}
+			sc.Leave(&list)
+		}
+	}
+	return model, sc.Valid() && hasMessages && model != "general"
+}
+
 // statusOf is the HTTP status of a Spark error code (Spark HTTP API error codes).
 func statusOf(code int64) (status int, typ, name string) {
 	switch code {
@@ -128,6 +176,14 @@ func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
 		e := translator.ReadUpstreamError(status, body)
 		return translator.AppendOpenAIError(nil, e.Message, translator.ErrorType(status), e.Code), nil
 	}
+	if out, ok := t.plainAnswer(translator.View(body)); ok {
+		return out, nil
+	}
+	return t.answer(body)
+}
+
+// answer is ResponseBody for any 2xx body.
+func (t *Chat) answer(body []byte) ([]byte, error) {
 	if !gjson.ValidBytes(body) {
 		return nil, errors.New("upstream answer is not valid JSON")
 	}
@@ -168,6 +224,114 @@ func (t *Chat) ResponseBody(status int, body []byte) ([]byte, error) {
 	out = translator.AppendOpenAIUsage(out, t.usage)
 	return append(out, '}'), nil
 }
+
+// plainAnswer converts the common answer in one pass: code 0, no error, choices whose
+// message is a text (no tool calls). It reports false for other bodies, which answer
+// converts.
+func (t *Chat) plainAnswer(body string) ([]byte, bool) {
+	var choices, usage, sid, id string
+	seen := 0 // keys read, as bits: a repeated one is left to answer (gjson reads the first)
+	sc := translator.NewScan(body)
+	for sc.Next() {
+		bit := 0
+		switch k := sc.Key(); k {
+		case "code":
+			if sc.Value() != "0" {
+				return nil, false
+			}
+			bit = 1
+		case "error":
+			return nil, false
+		case "usage":
+			usage, bit = sc.Value(), 2
+		case "sid":
+			sid, bit = sc.Value(), 4
+		case "id":
+			id, bit = sc.Value(), 8
+		case "choices":
+			choices, bit = sc.Value(), 16
+		}
+		if seen&bit != 0 {
+			return nil, false
+		}
+		seen |= bit
+	}
+	if !sc.Valid() || body[0] != '{' || !isStringOr(sid) || !isStringOr(id) || len(choices) == 0 || choices[0] != '[' {
+		return nil, false
+	}
+	if usage != "" {
+		t.readUsage(gjson.Parse(usage))
+	}
+	if translator.Str(sid) != "" {
+		id = sid
+	}
+	out := make([]byte, 0, len(body)+128)
+	out = t.head(out, translator.Str(id), "chat.completion", t.Now())
+	out = append(out, `,"choices":[`...)
+	list := translator.NewScan(choices)
+	for n := 0; list.Next(); n++ {
+		var index, content, finish string
+		var hasMessage bool
+		c := list.Enter()
+		for c.Next() {
+			switch c.Key() {
+			case "index":
+				if index != "" {
+					return nil, false
+				}
+				index = c.Value()
+			case "finish_reason":
+				if finish != "" {
+					return nil, false
+				}
+				finish = c.Value()
+			case "message":
+				if hasMessage {
+					return nil, false
+				}
+				hasMessage = true
+				m := c.Enter()
+				for m.Next() {
+					switch m.Key() {
+					case "content":
+						if content != "" {
+							return nil, false
+						}
+						content = m.Value()
+					case "tool_calls", "function_call":
+						return nil, false
+					}
+				}
+				c.Leave(&m)
+			}
+		}
+		list.Leave(&c)
+		idx, ok := translator.Int(index)
+		if index == "" {
+			idx, ok = 0, true
+		}
+		if !ok || !isStringOr(content) || !isStringOr(finish) {
+			return nil, false
+		}
+		if n > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `{"index":`...)
+		out = translator.AppendInt(out, idx)
+		out = append(out, `,"message":{"role":"assistant","content":`...)
+		out = translator.AppendString(out, translator.Str(content))
+		out = append(out, `},"finish_reason":`...)
+		out = translator.AppendString(out, finishReason(translator.Str(finish), false))
+		out = append(out, '}')
+	}
+	out = append(out, `],"usage":`...)
+	out = translator.AppendOpenAIUsage(out, t.usage)
+	return append(out, '}'), true
+}
+
+// isStringOr reports whether raw is a JSON string, null or absent: what gjson's
+// String reads as a string ("" for the last two).
+func isStringOr(raw string) bool { return raw == "" || raw == "null" || raw[0] == '"' }
 
 // head appends {"id","object","created","model" of a completion or chunk.
 func (t *Chat) head(dst []byte, id, object string, created int64) []byte {
@@ -325,6 +489,13 @@ func (t *Chat) event(dst, data []byte) []byte {
 		st.done = true
 		return append(dst, "data: [DONE]\n\n"...)
 	}
+	if text, usage, ok := t.shape.Match(s); ok {
+		if usage != "" && t.readUsage(gjson.Parse(usage)) {
+			st.usage = true
+		}
+		return t.shape.Append(dst, text)
+	}
+	t.shape.Reset()
 	if !gjson.Valid(s) {
 		st.done = true
 		return appendError(dst, "upstream stream event is not valid JSON", "server_error", "bad_upstream_response")
@@ -348,12 +519,18 @@ func (t *Chat) event(dst, data []byte) []byte {
 			st.created = t.Now()
 		}
 	}
-	if t.readUsage(root.Get("usage")) {
+	usage := root.Get("usage")
+	if t.readUsage(usage) {
 		st.usage = true
 	}
+	// An event whose one chunk is one text after the role was sent converts the same
+	// way whatever the text: its shape may serve the next events.
+	start, choices, textAt, text, shaped := len(dst), 0, 0, "", st.role
 	root.Get("choices").ForEach(func(_, c gjson.Result) bool {
+		choices++
 		d := c.Get("delta")
-		content := d.Get("content").String()
+		raw := d.Get("content")
+		content := raw.String()
 		reason := c.Get("finish_reason").String()
 		var calls []byte
 		n := 0
@@ -375,10 +552,12 @@ func (t *Chat) event(dst, data []byte) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `"content":`...)
+			textAt, text = len(dst), raw.Raw
 			dst = translator.AppendString(dst, content)
 			sep = true
 		}
 		if n > 0 {
+			shaped = false
 			if !sep {
 				calls = calls[1:] // the leading comma
 			}
@@ -387,6 +566,7 @@ func (t *Chat) event(dst, data []byte) []byte {
 		}
 		dst = append(dst, `},"finish_reason":`...)
 		if reason != "" {
+			shaped = false
 			dst = translator.AppendString(dst, finishReason(reason, st.calls > 0))
 			st.finished = true
 		} else {
@@ -395,6 +575,9 @@ func (t *Chat) event(dst, data []byte) []byte {
 		dst = append(dst, "}]}\n\n"...)
 		return true
 	})
+	if shaped && choices == 1 && text != "" {
+		t.shape.Set(s, text, usage.Raw, dst[start:], textAt-start)
+	}
 	return dst
 }
 

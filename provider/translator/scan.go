@@ -3,6 +3,7 @@ package translator
 import (
 	"math/bits"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -534,12 +535,29 @@ func skipDigits(src string, i int) (int, bool) {
 // unescape decodes the body of a valid JSON string (quotes excluded). Invalid
 // surrogates become U+FFFD.
 func unescape(body string) string {
-	out := make([]byte, 0, len(body))
+	return string(appendUnescaped(make([]byte, 0, len(body)), body))
+}
+
+// AppendUnquoted appends the text of the raw JSON string value (what Str returns)
+// to dst, without allocating; other values append nothing.
+func AppendUnquoted(dst []byte, raw string) []byte {
+	if len(raw) < 2 || raw[0] != '"' {
+		return dst
+	}
+	return appendUnescaped(dst, raw[1:len(raw)-1])
+}
+
+// appendUnescaped appends the decoded body of a valid JSON string to out.
+func appendUnescaped(out []byte, body string) []byte {
 	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if c != '\\' || i+1 == len(body) {
-			out = append(out, c)
-			continue
+		if j := strings.IndexByte(body[i:], '\\'); j < 0 {
+			return append(out, body[i:]...)
+		} else if j > 0 {
+			out = append(out, body[i:i+j]...)
+			i += j
+		}
+		if i+1 == len(body) {
+			return append(out, '\\')
 		}
 		i++
 		switch body[i] {
@@ -567,7 +585,7 @@ func unescape(body string) string {
 			out = append(out, body[i])
 		}
 	}
-	return string(out)
+	return out
 }
 
 // hexRune reads the 4 hex digits of a \u escape.
@@ -580,4 +598,24 @@ func hexRune(s string) (rune, int) {
 		return utf8.RuneError, 4
 	}
 	return rune(n), 4
+}
+
+// Members reads, in one pass, the members of the JSON object src whose keys are in
+// keys: vals[i] gets the raw value of keys[i] (the first one, as gjson's Get), or ""
+// when it is absent. It reports whether src is valid JSON (gjson.Valid's rules; a
+// valid non-object has no members). Reading many top-level fields this way replaces
+// one gjson Get per field, each a walk from the start of the body.
+func Members(src string, keys, vals []string) bool {
+	clear(vals)
+	sc := NewScan(src)
+	for sc.Next() {
+		k := sc.Key()
+		for i, key := range keys {
+			if k == key && vals[i] == "" {
+				vals[i] = sc.Value()
+				break
+			}
+		}
+	}
+	return sc.Valid()
 }

@@ -216,3 +216,17 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 }
+
+func TestMembers(t *testing.T) {
+	keys := []string{"a", "b", "c"}
+	vals := make([]string, 3)
+	if !Members(`{"b":[1,{"a":2}],"a":"x","a":"y","d":null}`, keys, vals) || vals[0] != `"x"` || vals[1] != `[1,{"a":2}]` || vals[2] != "" {
+		t.Errorf("Members = %q", vals)
+	}
+	if !Members(`[{"a":1}]`, keys, vals) || vals[0] != "" {
+		t.Errorf("Members of an array = %q", vals)
+	}
+	if Members(`{"a":1,}`, keys, vals) {
+		t.Error("Members accepted invalid JSON")
+	}
+}

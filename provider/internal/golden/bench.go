@@ -1,6 +1,7 @@
 package golden
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"strings"
@@ -66,4 +67,30 @@ func BenchStream(b *testing.B, newT func() translator.Translator, in []byte, eve
 		n++
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*events), "ns/event")
+}
+
+// CheckShaped converts stream (in 512-byte pieces) with the translator.Shape that
+// shape returns on and off: the output must be the same, and at least hits events
+// must have matched the shape.
+func CheckShaped(t *testing.T, newT func() translator.Translator, shape func(translator.Translator) *translator.Shape, stream []byte, hits int) {
+	t.Helper()
+	run := func(off bool) ([]byte, int) {
+		tr := newT()
+		sh := shape(tr)
+		sh.Off = off
+		var out []byte
+		for p := 0; p < len(stream); p += 512 {
+			e := min(p+512, len(stream))
+			out, _ = tr.ResponseStream(out, stream[p:e], e == len(stream))
+		}
+		return out, sh.Hits
+	}
+	shaped, n := run(false)
+	walked, _ := run(true)
+	if !bytes.Equal(shaped, walked) {
+		t.Fatalf("events matched by their shape convert otherwise:\n%s\nwalked:\n%s", shaped, walked)
+	}
+	if n < hits {
+		t.Errorf("%d events matched the shape, want at least %d", n, hits)
+	}
 }

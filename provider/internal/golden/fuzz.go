@@ -35,6 +35,9 @@ type Fuzz struct {
 	// RequestPassThrough and AnswerPassThrough: a body the converter passes on
 	// unchanged need not be JSON (it is the upstream's or the client's own).
 	RequestPassThrough, AnswerPassThrough bool
+	// Walked[i], when set, makes New[i] with its translator.Shape off: a stream must
+	// convert the same with and without it.
+	Walked []func() translator.Translator
 }
 
 // Body checks one fuzzed body: no converter panics; a request body it accepts, and an
@@ -62,7 +65,7 @@ func (z Fuzz) Body(t *testing.T, body []byte) {
 // [DONE], and the same output when split at cut (taken modulo the input's length).
 func (z Fuzz) Stream(t *testing.T, input []byte, cut int) {
 	t.Helper()
-	for _, newT := range z.New {
+	for i, newT := range z.New {
 		whole, _ := newT().ResponseStream(nil, input, true)
 		if !bytes.HasSuffix(whole, []byte("data: [DONE]\n\n")) {
 			t.Fatalf("stream does not end in [DONE]: %q", whole)
@@ -82,6 +85,11 @@ func (z Fuzz) Stream(t *testing.T, input []byte, cut int) {
 		split, _ = tr.ResponseStream(split, input[cut:], true)
 		if !bytes.Equal(split, whole) {
 			t.Fatalf("split at %d differs:\n%q\nwhole:\n%q", cut, split, whole)
+		}
+		if i < len(z.Walked) && z.Walked[i] != nil {
+			if walked, _ := z.Walked[i]().ResponseStream(nil, input, true); !bytes.Equal(walked, whole) {
+				t.Fatalf("events matched by their shape convert otherwise:\n%q\nwalked:\n%q", whole, walked)
+			}
 		}
 	}
 }

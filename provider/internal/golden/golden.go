@@ -58,6 +58,9 @@ type Options struct {
 	// Usage makes the default checks want usage that adds up (total = prompt +
 	// completion), and present in streams.
 	Usage bool
+	// Walked, when set, is Answers with its translator.Shape off: every stream must
+	// convert the same with and without it.
+	Walked func() translator.Translator
 }
 
 // NoCheck is an Options.Answer for answers no SDK reads back (embeddings, model lists).
@@ -95,8 +98,8 @@ func RunWith(t *testing.T, dir string, newT func() translator.Translator, o Opti
 				t.Fatal(err)
 			}
 			caseName := strings.TrimSuffix(base, kind)
-			prepared := func() translator.Translator {
-				tr := o.Answers()
+			preparedAs := func(newT func() translator.Translator) translator.Translator {
+				tr := newT()
 				if !o.Fresh {
 					if req, err := os.ReadFile(filepath.Join(dir, caseName+".request.json")); err == nil {
 						if _, err := tr.RequestBody(req); err != nil {
@@ -106,6 +109,7 @@ func RunWith(t *testing.T, dir string, newT func() translator.Translator, o Opti
 				}
 				return tr
 			}
+			prepared := func() translator.Translator { return preparedAs(o.Answers) }
 			isErr := strings.HasPrefix(base, "error")
 			var got []byte
 			switch kind {
@@ -140,6 +144,11 @@ func RunWith(t *testing.T, dir string, newT func() translator.Translator, o Opti
 			case ".stream.sse":
 				got = feed(prepared(), nil, input, len(input)+1)
 				CheckSplits(t, prepared, input, got)
+				if o.Walked != nil {
+					if walked := feed(preparedAs(o.Walked), nil, input, len(input)+1); !bytes.Equal(walked, got) {
+						t.Fatalf("events matched by their shape convert otherwise:\n%s\nwalked:\n%s", got, walked)
+					}
+				}
 				o.Stream(t, got, isErr || strings.HasPrefix(base, "stream_error") || strings.HasPrefix(base, "cut"))
 			}
 			ext := filepath.Ext(kind)
