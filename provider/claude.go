@@ -22,7 +22,7 @@ func init() {
 		Paths: map[API]string{
 			APIChatCompletion:    "/v1/messages",
 			APIAnthropicMessages: "/v1/messages",
-			APIModels:            "/v1/models",
+			APIModels:            "/v1" + keepTail, // the list and /v1/models/{id}
 		},
 		Auth:           Auth{Header: "x-api-key"},
 		NativePrefixes: []string{"/v1/"}, // count_tokens, batches, files, ... with protocol: original

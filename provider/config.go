@@ -69,6 +69,8 @@ type Config struct {
 	QwenEnableCompatible bool
 	OllamaServerHost     string
 	OllamaServerPort     uint32
+	ComfyUIServerHost    string // `comfyuiServerHost` (comfyui.go)
+	ComfyUIServerPort    uint32 // `comfyuiServerPort`, default 8188
 	APIVersion           string // `claudeVersion` or `apiVersion`
 	CloudflareAccountID  string
 	MinimaxGroupID       string
@@ -241,6 +243,10 @@ func ParseConfig(v gjson.Result, field string) (*Config, error) {
 	}
 	c.OllamaServerHost = v.Get("ollamaServerHost").String()
 	if c.OllamaServerPort, err = uintField(v, "ollamaServerPort", field, 11434); err != nil {
+		return nil, err
+	}
+	c.ComfyUIServerHost = v.Get("comfyuiServerHost").String()
+	if c.ComfyUIServerPort, err = uintField(v, "comfyuiServerPort", field, 8188); err != nil {
 		return nil, err
 	}
 	c.APIVersion = v.Get("claudeVersion").String()

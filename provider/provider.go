@@ -122,11 +122,15 @@ func Types() []string {
 }
 
 // openAIPaths is the path set of a provider that speaks the OpenAI API under prefix
-// (e.g. "/v1", "/api/paas/v4"), for the given APIs.
+// (e.g. "/v1", "/api/paas/v4"), for the given APIs. Models keeps the client's tail:
+// `/v1/models/{id}` (retrieve, delete) is the same API as the list.
 func openAIPaths(prefix string, apis ...API) map[API]string {
 	m := make(map[API]string, len(apis))
 	for _, a := range apis {
 		m[a] = prefix + openAISuffix[a]
+		if a == APIModels {
+			m[a] = prefix + keepTail
+		}
 	}
 	return m
 }
@@ -157,7 +161,8 @@ var openAISuffix = map[API]string{
 var openAISubResource = []API{APIRetrieveFile, APIRetrieveFileContent, APIRetrieveBatch, APICancelBatch,
 	APIRetrieveFineTuningJob, APIFineTuningJobEvents, APIFineTuningJobCheckpoints, APICancelFineTuningJob,
 	APIResumeFineTuningJob, APIPauseFineTuningJob, APIFineTuningCheckpointPermissions,
-	APIDeleteFineTuningCheckpointPermiss, APIRetrieveVideo, APIVideoRemix, APIRetrieveVideoContent}
+	APIDeleteFineTuningCheckpointPermiss, APIRetrieveVideo, APIVideoRemix, APIRetrieveVideoContent,
+	APIConversations}
 
 // keepTail marks an upstream path that is the prefix followed by the client's path from
 // its `/v1` segment on (minus the `/v1`): used for sub-resources with ids in the path.

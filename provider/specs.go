@@ -36,7 +36,7 @@ func init() {
 		"azure":       {Auth: Auth{Header: "api-key"}, SingleToken: true, Setup: setupAzure, NativePrefixes: []string{"/openai/"}},
 		"ollama":      {Paths: openAIPaths("/v1", APIChatCompletion, APICompletion, APIEmbeddings, APIModels), Setup: setupOllama, Keyless: true},
 		"cloudflare":  {Host: "api.cloudflare.com", Setup: setupCloudflare},
-		"vllm":        {Paths: fullOpenAIPaths("/v1"), Setup: setupVLLM, Keyless: true},
+		"vllm":        {Paths: merge(fullOpenAIPaths("/v1"), map[API]string{APICohereRerank: keepPath}), Setup: setupVLLM, Keyless: true},
 		"generic":     {Paths: genericPaths(), Setup: setupDomain("genericHost", func(c *Config) string { return c.GenericHost }), Keyless: true, Passthrough: true, RouteHost: true},
 	} {
 		register(typ, s)
@@ -217,6 +217,8 @@ func setupCloudflare(c *Config) error {
 }
 
 // setupVLLM: `vllmCustomUrl` (scheme, host, optional path prefix) or `vllmServerHost`.
+// Rerank (/rerank, /v1/rerank, /v2/rerank: one handler in vLLM) keeps the client's path,
+// or goes below the custom URL's prefix.
 func setupVLLM(c *Config) error {
 	if c.VLLMCustomURL != "" {
 		u, err := parseHostURL(c.VLLMCustomURL, "vllmCustomUrl")
@@ -230,6 +232,7 @@ func setupVLLM(c *Config) error {
 				prefix = p
 			}
 			c.Capabilities = fullOpenAIPaths(prefix)
+			c.Capabilities[APICohereRerank] = prefix + "/rerank" // vLLM's three rerank routes are one
 		}
 		return nil
 	}
