@@ -21,15 +21,18 @@ import (
 // the native text-generation / multimodal-generation and text-embedding APIs. Either
 // way: completions, models, files and batches use compatible mode (responses too, but
 // with qwenEnableCompatible false they are converted to native chat); images
-// and `/v1/rerank` are converted to the native APIs; Anthropic `/v1/messages` goes to
-// DashScope's own Anthropic endpoint; DashScope's native rerank, AIGC and task routes
-// pass through on the client's path with credentials.
+// and `/v1/rerank` are converted to the native APIs, `/v1/audio/speech` to Qwen-TTS;
+// Anthropic `/v1/messages` goes to DashScope's own Anthropic endpoint; conversations to
+// compatible mode; DashScope's native rerank, compatible rerank, AIGC, task and
+// WebSocket routes pass through on the client's path with credentials (X-DashScope-Async
+// added on the async-only routes).
 func init() {
 	register("qwen", &Spec{
 		Host:              "dashscope.aliyuncs.com",
 		Settings:          "qwen",
 		RawSettingsPrefix: "parameters.",
 		Setup:             setupQwen,
+		RequestHeaders:    qwenRequestHeaders,
 		Translate:         translateQwen,
 	})
 }
@@ -44,7 +47,7 @@ func setupQwen(c *Config) error {
 	compat := dashscope.PathCompatiblePrefix
 	m := openAIPaths(compat, APIChatCompletion, APICompletion, APIEmbeddings, APIResponses, APIModels,
 		APIFiles, APIBatches)
-	for _, a := range []API{APIRetrieveFile, APIRetrieveFileContent, APIRetrieveBatch, APICancelBatch} {
+	for _, a := range []API{APIRetrieveFile, APIRetrieveFileContent, APIRetrieveBatch, APICancelBatch, APIConversations} {
 		m[a] = compat + keepTail
 	}
 	if !c.QwenEnableCompatible {
@@ -59,6 +62,9 @@ func setupQwen(c *Config) error {
 	m[APIQwenRerank] = keepPath
 	m[APIQwenAsyncAIGC] = keepPath
 	m[APIQwenAsyncTask] = keepPath
+	m[APIQwenCompatibleRerank] = keepPath
+	m[APIQwenWebSocket] = keepPath
+	m[APIAudioSpeech] = dashscope.PathMultimodalGeneration // Qwen-TTS (dashscope/tts.go)
 	for a, p := range m {
 		c.Capabilities[a] = p
 	}
@@ -103,6 +109,20 @@ func translateQwen(c *Config, r *Request) translator.Translator {
 		if native {
 			return dashscope.NewImageEdit(o)
 		}
+	case APIAudioSpeech:
+		if native {
+			s := dashscope.NewSpeech(o)
+			r.answerType = s.ContentType
+			return s
+		}
 	}
 	return nil
+}
+
+// qwenRequestHeaders asks for a task on DashScope's async-only routes when a client
+// calling them natively left X-DashScope-Async out.
+func qwenRequestHeaders(_ *Config, r *Request, h Headers) {
+	if r.API == APIQwenAsyncAIGC && dashscope.AsyncOnly(r.Path) {
+		h.Set("x-dashscope-async", "enable")
+	}
 }

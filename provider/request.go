@@ -84,6 +84,9 @@ type Request struct {
 	streaming bool
 	wrapError bool   // a passthrough upstream error is read, and wrapped unless it is JSON
 	encoding  string // the upstream answer's content-encoding, when the plugin reads it
+	// answerType, when set by the provider's Translate, is the content type of a
+	// converted stream that is no SSE (Qwen-TTS audio).
+	answerType func() string
 }
 
 // NewRequest classifies a client request and prepares its upstream form. A non-nil
@@ -261,7 +264,9 @@ func (r *Request) RewriteRequestHeaders(h Headers) {
 	if !strings.Contains(r.Path, "{model}") {
 		h.Set(":path", r.Path)
 	}
-	h.Set("x-envoy-upstream-rq-timeout-ms", c.timeoutHeader)
+	if !r.API.IsWebSocket() { // an upgraded connection lives longer than a request
+		h.Set("x-envoy-upstream-rq-timeout-ms", c.timeoutHeader)
+	}
 	if c.signRequest != nil && r.translator == nil {
 		c.signRequest(r, nil, h) // a request without body; one with a body is signed again over it
 	}
@@ -426,9 +431,12 @@ func (r *Request) RewriteResponseHeaders(status int, h Headers) (convert, stream
 	if s, ok := r.translator.(translator.StreamStatus); ok {
 		s.SetUpstreamStatus(status, ct)
 	}
-	if r.streaming {
+	switch {
+	case r.answerType != nil && r.streaming:
+		h.Set("content-type", r.answerType())
+	case r.streaming:
 		h.Set("content-type", "text/event-stream")
-	} else {
+	default:
 		h.Set("content-type", "application/json")
 	}
 	return true, r.streaming

@@ -11,7 +11,7 @@ import (
 	"github.com/ai-proxy/ai-proxy/provider/translator"
 )
 
-var allConverters = []func(Options) translator.Translator{newChat, newEmbeddings, newRerank, newImageGen, newImageEdit, newCompatible}
+var allConverters = []func(Options) translator.Translator{newChat, newEmbeddings, newRerank, newImageGen, newImageEdit, newCompatible, newSpeech}
 
 // FuzzRequest: no request converter panics, and what they accept from valid JSON
 // comes out as valid JSON.

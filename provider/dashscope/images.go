@@ -286,7 +286,7 @@ func (t *Images) EditUpstream(path string, setHeader func(name, value string)) s
 			path = path[:i] + to + path[i+len(from):]
 		}
 	}
-	if strings.Contains(path, "/image-synthesis") {
+	if AsyncOnly(path) {
 		setHeader("x-dashscope-async", "enable")
 	}
 	return path
