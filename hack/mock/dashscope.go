@@ -28,6 +28,10 @@ func (x *exchange) dashscopeGeneration(multimodal bool) {
 		x.dashscopeImage()
 		return
 	}
+	if multimodal && isTTSModel(x.model()) {
+		x.dashscopeTTS() // tts.go
+		return
+	}
 	in := x.req.Get("input")
 	var cv conversation
 	if in.Get("messages").Exists() {

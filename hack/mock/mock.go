@@ -171,6 +171,8 @@ type Handler struct {
 	maxRec int
 	noGzip bool
 
+	jobs jobs // asynchronous tasks and jobs (video.go)
+
 	mu           sync.Mutex
 	vertexTokens map[string]bool // issued by the Vertex AI token endpoint (vertex.go)
 	reqs         []Request
@@ -225,6 +227,7 @@ func (h *Handler) Reset() {
 	h.counts = nil
 	h.total = 0
 	h.mu.Unlock()
+	h.jobs.reset()
 }
 
 func (h *Handler) record(r *http.Request, body []byte) {
@@ -262,6 +265,7 @@ const (
 	protoHunyuan     // Tencent Cloud API 3.0: POST / with X-TC-Action (hunyuan.go)
 	protoBedrock     // bedrock.go
 	protoGoogleOAuth // vertex.go: the token endpoint answers in OAuth's shape itself
+	protoComfyUI     // comfyui.go: no credentials
 )
 
 // exchange is one request being answered.
@@ -337,6 +341,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.proto, serve = protoDashScope, func() { x.dashscopeGeneration(false) }
 	case p == "/api/v1/services/aigc/multimodal-generation/generation":
 		x.proto, serve = protoDashScope, func() { x.dashscopeGeneration(true) }
+	case isDashScopeVideo(p): // video.go
+		x.proto, serve = protoDashScope, x.dashscopeVideo
+	case strings.HasPrefix(p, "/api/v1/tasks/"):
+		x.proto, serve, get = protoDashScope, x.dashscopeTask, true
+	case strings.HasSuffix(p, "/videos") || strings.Contains(p, "/videos/"):
+		x.proto, serve, get = protoOpenAI, x.openaiVideos, true
+	case isComfyUIPath(p): // comfyui.go
+		x.proto, serve, get = protoComfyUI, x.comfyui, true
 	case p == "/api/v1/services/embeddings/text-embedding/text-embedding":
 		x.proto, serve = protoDashScope, x.dashscopeEmbedding
 	case p == "/api/v1/services/rerank/text-rerank/text-rerank":
@@ -467,6 +479,8 @@ func (x *exchange) authorized() bool {
 		return true // the TC3 signature is checked by hunyuan()
 	case protoTriton:
 		return true // Triton takes no credential
+	case protoComfyUI:
+		return true
 	case protoBedrock:
 		return bearer(r) != "" || strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ")
 	case protoGemini:
