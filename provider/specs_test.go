@@ -132,7 +132,7 @@ func TestEveryRegisteredTypeIsTested(t *testing.T) {
 		"mistral": true, "stepfun": true, "together-ai": true, "fireworks": true, "openrouter": true, "longcat": true,
 		"doubao": true, "ollama": true, "cloudflare": true, "vllm": true, "generic": true, "cohere": true,
 		"claude": true, "qwen": true, "gemini": true, "deepl": true, "spark": true, "minimax": true, "hunyuan": true, "bedrock": true,
-		"dify": true, "coze": true, "triton": true, "vertex": true} // agents_test.go, vertex_test.go
+		"dify": true, "coze": true, "triton": true, "vertex": true, "comfyui": true} // agents_test.go, vertex_test.go
 	var missing []string
 	for _, typ := range Types() {
 		if !tested[typ] {

@@ -18,7 +18,11 @@
 //     variations, files upload and list; multipart.go) and DashScope's asynchronous
 //     image2image/image-synthesis (dashscope_image_edit.go);
 //   - Google Vertex AI: the OAuth token endpoint POST /token, the Gemini, Claude and
-//     embedding model methods and the OpenAI-compatible endpoint (vertex.go).
+//     embedding model methods and the OpenAI-compatible endpoint (vertex.go);
+//   - video generation: DashScope video-synthesis tasks and /api/v1/tasks/{id}, OpenAI
+//     /v1/videos jobs (video.go); Qwen-TTS speech on multimodal-generation (tts.go);
+//     ComfyUI's /prompt, /history, /queue, /view, /system_stats, /upload/image
+//     (comfyui.go).
 //
 // Credentials: Authorization: Bearer (OpenAI, DashScope; Azure's api-key too), x-api-key
 // or Bearer on /v1/messages (Anthropic, and vendors' Anthropic-compatible routes),
