@@ -116,7 +116,7 @@ func (a API) HasJSONBody() bool {
 	switch a {
 	case APICompletion, APIChatCompletion, APIEmbeddings, APIImageGeneration, APIImageEdit, APIAudioSpeech,
 		APIResponses, APIFineTuningJobs, APIBatches, APIVideos, APIVideoRemix,
-		APIAnthropicMessages, APICohereRerank, APIQwenRerank, APIQwenAsyncAIGC,
+		APIAnthropicMessages, APICohereRerank, APIQwenRerank, APIQwenCompatibleRerank, APIQwenAsyncAIGC,
 		APIGeminiGenerate, APIGeminiStreamGenerat, APIVertexRaw:
 		return true
 	}

@@ -110,3 +110,35 @@ func TestComfyUIConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestClassifyUseCaseRoutes(t *testing.T) {
+	tests := []struct {
+		path string
+		want API
+	}{
+		{"/prompt", APIComfyUI},
+		{"/api/prompt", APIComfyUI},
+		{"/history/abc-1", APIComfyUI},
+		{"/ws?clientId=1", APIComfyUIWebSocket},
+		{"/admin/prompt", ""},
+		{"/internal/ws", ""},
+		{"/v1/files/queue", APIRetrieveFile},
+		{"/v1/models/embeddings", APIModels},
+		{"/rerank", APICohereRerank},
+		{"/x/rerank", ""},
+		{"/v2/rerank", APICohereRerank},
+		{"/v1/reranks", APICohereRerank},
+		{"/compatible-api/v1/reranks", APIQwenCompatibleRerank},
+		{"/api-ws/v1/inference/", APIQwenWebSocket},
+		{"/v1/conversations", APIConversations},
+		{"/compatible-mode/v1/conversations/c1/items/i1", APIConversations},
+		{"/api/v1/tasks", APIQwenAsyncTask},
+		{"/api/v1/tasks/t1/cancel", APIQwenAsyncTask},
+		{"/api/v1/services/aigc/video-generation/video-synthesis", APIQwenAsyncAIGC},
+	}
+	for _, tt := range tests {
+		if got, ok := Classify(tt.path); got != tt.want || ok != (tt.want != "") {
+			t.Errorf("Classify(%q) = %q, %v; want %q", tt.path, got, ok, tt.want)
+		}
+	}
+}
