@@ -11,6 +11,7 @@ import (
 
 	"github.com/ai-proxy/ai-proxy/hack/mock"
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 )
@@ -141,6 +142,17 @@ func TestSpeechToQwenTTS(t *testing.T) {
 			require.Equal(t, want, audio[44:])
 		})
 	}
+	t.Run("DashScope error before the audio", func(t *testing.T) {
+		// DashScope refuses a streamed request with its status and an SSE error event.
+		_, err := client.Audio.Speech.New(context.Background(), openai.AudioSpeechNewParams{
+			Model: "qwen3-tts-flash", Input: text,
+			Voice: openai.AudioSpeechNewParamsVoiceUnion{OfString: openai.String("Cherry")},
+		}, option.WithHeader(mock.FaultHeader, "dashscope-sse-error:400"))
+		var apiErr *openai.Error
+		require.ErrorAs(t, err, &apiErr)
+		require.Equal(t, 400, apiErr.StatusCode)
+		require.Equal(t, "InvalidParameter", apiErr.Code)
+	})
 	t.Run("mp3 refused", func(t *testing.T) {
 		_, err := client.Audio.Speech.New(context.Background(), openai.AudioSpeechNewParams{
 			Model: "qwen3-tts-flash", Input: text, ResponseFormat: openai.AudioSpeechNewParamsResponseFormatMP3,
