@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ai-proxy/ai-proxy/hack/mock"
 	"github.com/openai/openai-go/v3"
@@ -18,9 +21,7 @@ import (
 
 // The Model API use cases of seed 001 beyond chat, end to end through the local gateway:
 // video generation (DashScope tasks, OpenAI video jobs), speech synthesis, rerank and
-// ComfyUI. The ComfyUI /ws and DashScope /api-ws upgrades are not here: the local
-// gateway cannot carry a WebSocket (plugins/ai-proxy TestWebSocketUpgradePassesThrough
-// shows the plugin leaves an upgrade intact).
+// ComfyUI, its WebSocket included.
 
 func qwenGateway(t *testing.T) *env {
 	return gateway(t, "usecases-qwen", map[string]any{"provider": map[string]any{"type": "qwen", "apiTokens": []any{upstreamToken}}})
@@ -228,4 +229,43 @@ func TestComfyUIPassthrough(t *testing.T) {
 
 	st, b = call(t, e, "GET", "/admin/secrets", "")
 	require.Equal(t, 404, st, "a path that is no ComfyUI route is no AI API: %s", b)
+}
+
+// TestComfyUIWebSocket: ComfyUI's /ws upgrade goes through the gateway and the plugin
+// (request headers without end of stream, the 101, the frames both ways through the
+// body callbacks): the handshake completes with the server's own accept key, ComfyUI's
+// status message arrives, and a client message is answered.
+func TestComfyUIWebSocket(t *testing.T) {
+	e := gateway(t, "usecases-comfyui", map[string]any{"provider": map[string]any{"type": "comfyui", "comfyuiServerHost": "comfy.local", "apiTokens": []any{upstreamToken}}})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second)) // bounds a failing run only
+	const key = "dGhlIHNhbXBsZSBub25jZQ=="
+	_, err = io.WriteString(conn, "GET /ws?clientId=e2e-ws HTTP/1.1\r\nHost: gateway.local\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: "+key+"\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer "+clientKey+"\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	require.Equal(t, mock.WSAccept(key), resp.Header.Get("Sec-WebSocket-Accept"))
+	require.True(t, strings.EqualFold(resp.Header.Get("Upgrade"), "websocket"))
+
+	up := lastUpstream(t, e)
+	require.Equal(t, "/ws", up.Path)
+	require.Equal(t, "comfy.local:8188", up.Host)
+	require.Equal(t, key, up.Header.Get("Sec-WebSocket-Key"))
+	requireProviderAuth(t, up)
+
+	op, msg, err := mock.ReadWSFrame(br)
+	require.NoError(t, err)
+	require.Equal(t, byte(1), op)
+	require.Equal(t, "status", gjson.GetBytes(msg, "type").String(), "%s", msg)
+	require.Equal(t, "e2e-ws", gjson.GetBytes(msg, "data.sid").String())
+
+	require.NoError(t, mock.WriteWSFrame(conn, []byte(`{"type":"feature_flags","data":{"supports_preview_metadata":true}}`), true))
+	_, msg, err = mock.ReadWSFrame(br)
+	require.NoError(t, err)
+	require.Equal(t, "feature_flags", gjson.GetBytes(msg, "type").String(), "%s", msg)
 }

@@ -19,12 +19,13 @@ import (
 //   - GET /history/{prompt_id}: {prompt_id: {"prompt":[...],"outputs":{"9":{"images":
 //     [{"filename","subfolder","type":"output"}]}},"status":{"status_str":"success",
 //     "completed":true}}}, {} for an unknown id; GET /history: every prompt.
+//   - GET /ws?clientId=: the WebSocket (websocket.go): a "status" message on connect, a
+//     client's "feature_flags" answered with the server's.
 //   - GET /queue: {"queue_running":[],"queue_pending":[]}; GET /system_stats;
 //     GET /view?filename=: the image bytes (image/png); POST /upload/image (multipart,
 //     field "image"): {"name","subfolder":"","type":"input"}.
 //
 // ComfyUI itself takes no credentials: the mock accepts requests with or without.
-// (The /ws WebSocket is not served: the local gateway cannot carry an upgrade.)
 
 // ComfyUIImage is the PNG the mock's ComfyUI "renders" for every prompt.
 var ComfyUIImage = []byte("\x89PNG\r\n\x1a\nmock-comfyui-image")
@@ -32,7 +33,7 @@ var ComfyUIImage = []byte("\x89PNG\r\n\x1a\nmock-comfyui-image")
 // isComfyUIPath reports the ComfyUI routes the mock serves.
 func isComfyUIPath(p string) bool {
 	switch p {
-	case "/prompt", "/history", "/queue", "/view", "/system_stats", "/upload/image":
+	case "/prompt", "/history", "/queue", "/view", "/system_stats", "/upload/image", "/ws":
 		return true
 	}
 	return strings.HasPrefix(p, "/history/")
@@ -41,6 +42,8 @@ func isComfyUIPath(p string) bool {
 func (x *exchange) comfyui() {
 	p, m := x.r.URL.Path, x.r.Method
 	switch {
+	case p == "/ws" && m == http.MethodGet:
+		x.comfyWS() // websocket.go
 	case p == "/prompt" && m == http.MethodPost:
 		x.req = gjson.ParseBytes(x.body)
 		if !x.req.Get("prompt").IsObject() {
@@ -121,3 +124,6 @@ func uploadName(r *http.Request, body []byte) string {
 		}
 	}
 }
+
+// jsonType is the "type" member of a JSON message.
+func jsonType(msg []byte) string { return gjson.GetBytes(msg, "type").String() }

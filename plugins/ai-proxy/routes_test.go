@@ -263,7 +263,7 @@ func samePathShape(shape, path string) bool {
 // TestWebSocketUpgradePassesThrough: a WebSocket upgrade (ComfyUI's /ws, DashScope's
 // /api-ws/v1/inference) leaves the plugin with its upgrade headers intact, nothing held,
 // no upstream timeout; the frames that follow in both directions and the 101 pass
-// unchanged. (The local gateway cannot carry an upgrade; this is the plugin's part.)
+// unchanged. (e2e TestComfyUIWebSocket runs a real upgrade through the local gateway.)
 func TestWebSocketUpgradePassesThrough(t *testing.T) {
 	cases := []struct{ typ, path, host string }{
 		{"comfyui", "/ws?clientId=c1", "comfy.internal:8188"},

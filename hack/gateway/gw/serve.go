@@ -83,6 +83,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, ailog *string) (
 		hdrs = append(hdrs, [2]string{"x-request-id", rid})
 	}
 	hdrs = append(hdrs, [2]string{"x-forwarded-proto", "http"})
+	if isUpgrade(r) {
+		return g.serveUpgrade(w, r, s, hdrs) // upgrade.go
+	}
 	hasBody := r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
 	if _, err := s.RequestHeaders(hdrs, !hasBody); err != nil {
 		return g.fail(w, "%v", err), ""
