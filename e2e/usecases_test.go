@@ -237,21 +237,8 @@ func TestComfyUIPassthrough(t *testing.T) {
 // status message arrives, and a client message is answered.
 func TestComfyUIWebSocket(t *testing.T) {
 	e := gateway(t, "usecases-comfyui", map[string]any{"provider": map[string]any{"type": "comfyui", "comfyuiServerHost": "comfy.local", "apiTokens": []any{upstreamToken}}})
-	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
-	require.NoError(t, err)
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second)) // bounds a failing run only
 	const key = "dGhlIHNhbXBsZSBub25jZQ=="
-	_, err = io.WriteString(conn, "GET /ws?clientId=e2e-ws HTTP/1.1\r\nHost: gateway.local\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: "+key+"\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer "+clientKey+"\r\n\r\n")
-	require.NoError(t, err)
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
-	require.Equal(t, mock.WSAccept(key), resp.Header.Get("Sec-WebSocket-Accept"))
-	require.True(t, strings.EqualFold(resp.Header.Get("Upgrade"), "websocket"))
-
+	conn, br := wsDial(t, e, "/ws?clientId=e2e-ws", key)
 	up := lastUpstream(t, e)
 	require.Equal(t, "/ws", up.Path)
 	require.Equal(t, "comfy.local:8188", up.Host)
@@ -264,8 +251,69 @@ func TestComfyUIWebSocket(t *testing.T) {
 	require.Equal(t, "status", gjson.GetBytes(msg, "type").String(), "%s", msg)
 	require.Equal(t, "e2e-ws", gjson.GetBytes(msg, "data.sid").String())
 
-	require.NoError(t, mock.WriteWSFrame(conn, []byte(`{"type":"feature_flags","data":{"supports_preview_metadata":true}}`), true))
+	require.NoError(t, mock.WriteWSFrame(conn, mock.WSText, []byte(`{"type":"feature_flags","data":{"supports_preview_metadata":true}}`), true))
 	_, msg, err = mock.ReadWSFrame(br)
 	require.NoError(t, err)
 	require.Equal(t, "feature_flags", gjson.GetBytes(msg, "type").String(), "%s", msg)
+}
+
+// wsDial opens a WebSocket through the gateway (with the client's own key, which must
+// not reach the provider) and checks the handshake completed with the server's accept.
+func wsDial(t *testing.T, e *env, path, key string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(10 * time.Second)) // bounds a failing run only
+	_, err = io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: gateway.local\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: "+key+"\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer "+clientKey+"\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	require.Equal(t, mock.WSAccept(key), resp.Header.Get("Sec-WebSocket-Accept"))
+	require.True(t, strings.EqualFold(resp.Header.Get("Upgrade"), "websocket"))
+	return conn, br
+}
+
+// TestDashScopeWebSocketTTS: DashScope's WebSocket speech synthesis (CosyVoice on
+// /api-ws/v1/inference) through the gateway: the upgrade carries the provider's key,
+// the task's JSON events and the binary audio frames pass both ways untouched.
+func TestDashScopeWebSocketTTS(t *testing.T) {
+	e := qwenGateway(t)
+	conn, br := wsDial(t, e, "/api-ws/v1/inference", "x3JJHMbDL1EzLkh9GBhXDw==")
+	up := lastUpstream(t, e)
+	require.Equal(t, "/api-ws/v1/inference", up.Path)
+	require.Equal(t, "dashscope.aliyuncs.com", up.Host)
+	requireProviderAuth(t, up)
+
+	send := func(action, payload string) {
+		require.NoError(t, mock.WriteWSFrame(conn, mock.WSText, []byte(`{"header":{"action":"`+action+`","task_id":"t-1","streaming":"duplex"},"payload":`+payload+`}`), true))
+	}
+	next := func() (byte, []byte) {
+		op, msg, err := mock.ReadWSFrame(br)
+		require.NoError(t, err)
+		return op, msg
+	}
+	send("run-task", `{"task_group":"audio","task":"tts","function":"SpeechSynthesizer","model":"cosyvoice-v2","parameters":{"text_type":"PlainText","voice":"longxiaochun_v2","format":"pcm","sample_rate":22050},"input":{}}`)
+	_, msg := next()
+	require.Equal(t, "task-started", gjson.GetBytes(msg, "header.event").String(), "%s", msg)
+	const text = "hello speech world"
+	send("continue-task", `{"input":{"text":"`+text+`"}}`)
+	var audio []byte
+	for {
+		op, msg := next()
+		if op == mock.WSBinary {
+			audio = append(audio, msg...)
+			continue
+		}
+		require.Equal(t, "result-generated", gjson.GetBytes(msg, "header.event").String(), "%s", msg)
+		break
+	}
+	require.Equal(t, mock.SpeechPCM(text), audio)
+	send("finish-task", `{"input":{}}`)
+	_, msg = next()
+	require.Equal(t, "task-finished", gjson.GetBytes(msg, "header.event").String(), "%s", msg)
+	require.Equal(t, int64(len(text)), gjson.GetBytes(msg, "payload.usage.characters").Int())
 }

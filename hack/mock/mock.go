@@ -20,7 +20,8 @@
 //   - Google Vertex AI: the OAuth token endpoint POST /token, the Gemini, Claude and
 //     embedding model methods and the OpenAI-compatible endpoint (vertex.go);
 //   - video generation: DashScope video-synthesis tasks and /api/v1/tasks/{id}, OpenAI
-//     /v1/videos jobs (video.go); Qwen-TTS speech on multimodal-generation (tts.go);
+//     /v1/videos jobs (video.go); Qwen-TTS speech on multimodal-generation and
+//     CosyVoice on the WebSocket route /api-ws/v1/inference (tts.go);
 //     ComfyUI's /prompt, /history, /queue, /view, /system_stats, /upload/image
 //     (comfyui.go).
 //
@@ -351,6 +352,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.proto, serve, get = protoDashScope, x.dashscopeTask, true
 	case strings.HasSuffix(p, "/videos") || strings.Contains(p, "/videos/"):
 		x.proto, serve, get = protoOpenAI, x.openaiVideos, true
+	case p == "/api-ws/v1/inference" || p == "/api-ws/v1/inference/": // tts.go
+		x.proto, serve, get = protoDashScope, x.dashscopeWS, true
 	case isComfyUIPath(p): // comfyui.go
 		x.proto, serve, get = protoComfyUI, x.comfyui, true
 	case p == "/api/v1/services/embeddings/text-embedding/text-embedding":

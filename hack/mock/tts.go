@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/tidwall/gjson"
 )
 
 // Speech synthesis, as DashScope's Qwen-TTS HTTP API serves it: multimodal-generation
@@ -84,4 +86,62 @@ func (x *exchange) dashscopeTTS() {
 	}
 	ev(len(words)+1, map[string]any{"output": map[string]any{"finish_reason": "stop", "audio": audio("", true)},
 		"usage": usage(len(words) * 10), "request_id": x.id})
+}
+
+// dashscopeWS serves DashScope's WebSocket inference route (/api-ws/v1/inference) for
+// speech synthesis (CosyVoice, Sambert), as DashScope's WebSocket API reference
+// describes it: the handshake needs Authorization (bearer; else 401 before the
+// upgrade). The client sends JSON text frames {"header":{"action","task_id",
+// "streaming":"duplex"},"payload":{...}}: run-task (payload.model, parameters.voice
+// required) is answered with the event task-started; each continue-task
+// (payload.input.text) with the text's audio as one binary frame per word (SpeechPCM's
+// pieces) and a result-generated event; finish-task with task-finished (payload.usage.
+// characters). An action before run-task, or a bad one, gets task-failed
+// (error_code InvalidParameter) and the server closes.
+func (x *exchange) dashscopeWS() {
+	key := x.r.Header.Get("Sec-WebSocket-Key")
+	if key == "" || x.r.Header.Get("Upgrade") == "" {
+		x.fail(http.StatusBadRequest, "WebSocket upgrade required")
+		return
+	}
+	conn, brw := x.acceptWS(key)
+	defer conn.Close()
+	event := func(task, name string, payload map[string]any, errCode string) {
+		h := map[string]any{"task_id": task, "event": name, "attributes": map[string]any{}}
+		if errCode != "" {
+			h["error_code"], h["error_message"] = errCode, "mock: "+name
+		}
+		WriteWSFrame(brw, WSText, mustJSON(map[string]any{"header": h, "payload": payload}), false)
+		brw.Flush()
+	}
+	started, chars := false, 0
+	for {
+		op, msg, err := ReadWSFrame(brw.Reader)
+		if err != nil || op == WSClose {
+			return
+		}
+		if op != WSText {
+			continue
+		}
+		m := gjson.ParseBytes(msg)
+		task := m.Get("header.task_id").String()
+		switch action := m.Get("header.action").String(); {
+		case action == "run-task" && m.Get("payload.model").String() != "" && m.Get("payload.parameters.voice").String() != "":
+			started = true
+			event(task, "task-started", map[string]any{}, "")
+		case action == "continue-task" && started:
+			text := m.Get("payload.input.text").String()
+			chars += len([]rune(text))
+			for _, w := range strings.Fields(text) {
+				WriteWSFrame(brw, WSBinary, speechWord(w), false)
+			}
+			event(task, "result-generated", map[string]any{"output": map[string]any{"sentence": map[string]any{"text": text}}}, "")
+		case action == "finish-task" && started:
+			event(task, "task-finished", map[string]any{"output": map[string]any{}, "usage": map[string]any{"characters": chars}}, "")
+			return
+		default:
+			event(task, "task-failed", map[string]any{}, "InvalidParameter")
+			return
+		}
+	}
 }

@@ -1,12 +1,15 @@
 package mock
 
 import (
+	"bufio"
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidwall/gjson"
 )
@@ -98,5 +101,59 @@ func TestComfyUIRoutes(t *testing.T) {
 	}
 	if _, hdr, b := serve(t, h, "GET", "/view?filename=ComfyUI_00001_.png", ""); hdr.Get("Content-Type") != "image/png" || string(b) != string(ComfyUIImage) {
 		t.Errorf("view: %v %q", hdr, b)
+	}
+}
+
+// wsOpen dials a WebSocket on the mock.
+func wsOpen(t *testing.T, srv *httptest.Server, path string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: a2V5\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer k\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Accept") != WSAccept("a2V5") {
+		t.Fatalf("handshake: %v %+v", err, resp)
+	}
+	return conn, br
+}
+
+func TestDashScopeWebSocketTTS(t *testing.T) {
+	srv := httptest.NewServer(NewHandler())
+	defer srv.Close()
+	conn, br := wsOpen(t, srv, "/api-ws/v1/inference")
+	frame := func(action, payload string) {
+		WriteWSFrame(conn, WSText, []byte(`{"header":{"action":"`+action+`","task_id":"t1","streaming":"duplex"},"payload":`+payload+`}`), true)
+	}
+	frame("run-task", `{"model":"cosyvoice-v2","parameters":{"voice":"longxiaochun_v2","format":"pcm"},"input":{}}`)
+	if _, msg, err := ReadWSFrame(br); err != nil || gjson.GetBytes(msg, "header.event").String() != "task-started" {
+		t.Fatalf("run-task: %s %v", msg, err)
+	}
+	frame("continue-task", `{"input":{"text":"two words"}}`)
+	var audio []byte
+	for {
+		op, msg, err := ReadWSFrame(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if op == WSBinary {
+			audio = append(audio, msg...)
+			continue
+		}
+		if gjson.GetBytes(msg, "header.event").String() != "result-generated" {
+			t.Fatalf("event %s", msg)
+		}
+		break
+	}
+	if string(audio) != string(SpeechPCM("two words")) {
+		t.Errorf("audio: %d bytes", len(audio))
+	}
+	frame("finish-task", `{"input":{}}`)
+	if _, msg, _ := ReadWSFrame(br); gjson.GetBytes(msg, "payload.usage.characters").Int() != 9 {
+		t.Errorf("task-finished: %s", msg)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 )
 
@@ -19,12 +20,19 @@ func WSAccept(key string) string {
 	return base64.StdEncoding.EncodeToString(h[:])
 }
 
-// WriteWSFrame writes one final text frame; clients mask theirs (RFC 6455 5.3).
-func WriteWSFrame(w io.Writer, payload []byte, mask bool) error {
+// WebSocket opcodes.
+const (
+	WSText   = 0x1
+	WSBinary = 0x2
+	WSClose  = 0x8
+)
+
+// WriteWSFrame writes one final frame; clients mask theirs (RFC 6455 5.3).
+func WriteWSFrame(w io.Writer, opcode byte, payload []byte, mask bool) error {
 	if len(payload) > 0xFFFF {
 		return errors.New("websocket: frame too large for the mock")
 	}
-	b := []byte{0x81}
+	b := []byte{0x80 | opcode}
 	m := byte(0)
 	if mask {
 		m = 0x80
@@ -96,24 +104,31 @@ func (x *exchange) comfyWS() {
 	if sid == "" {
 		sid = x.id
 	}
+	conn, brw := x.acceptWS(key)
+	defer conn.Close()
+	WriteWSFrame(brw, WSText, mustJSON(map[string]any{"type": "status", "data": map[string]any{
+		"status": map[string]any{"exec_info": map[string]any{"queue_remaining": 0}}, "sid": sid}}), false)
+	brw.Flush()
+	for {
+		op, msg, err := ReadWSFrame(brw.Reader)
+		if err != nil || op == WSClose {
+			return
+		}
+		if op == WSText && jsonType(msg) == "feature_flags" {
+			WriteWSFrame(brw, WSText, []byte(`{"type":"feature_flags","data":{"supports_preview_metadata":true,"max_upload_size":104857600}}`), false)
+			brw.Flush()
+		}
+	}
+}
+
+// acceptWS hijacks the connection and completes the WebSocket handshake.
+func (x *exchange) acceptWS(key string) (net.Conn, *bufio.ReadWriter) {
 	x.fw.dead = true
 	conn, brw, err := http.NewResponseController(x.fw.w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
-	defer conn.Close()
 	brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + WSAccept(key) + "\r\n\r\n")
-	WriteWSFrame(brw, mustJSON(map[string]any{"type": "status", "data": map[string]any{
-		"status": map[string]any{"exec_info": map[string]any{"queue_remaining": 0}}, "sid": sid}}), false)
 	brw.Flush()
-	for {
-		op, msg, err := ReadWSFrame(brw.Reader)
-		if err != nil || op == 0x8 { // gone, or a close frame
-			return
-		}
-		if op == 0x1 && string(msg) != "" && jsonType(msg) == "feature_flags" {
-			WriteWSFrame(brw, []byte(`{"type":"feature_flags","data":{"supports_preview_metadata":true,"max_upload_size":104857600}}`), false)
-			brw.Flush()
-		}
-	}
+	return conn, brw
 }
