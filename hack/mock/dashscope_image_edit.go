@@ -53,6 +53,7 @@ func (x *exchange) dashscopeImageSynthesis() {
 			return
 		}
 	}
+	x.h.jobs.add("task-"+x.id, &job{kind: "image", model: x.model(), prompt: in.Get("prompt").String()}) // polled on /api/v1/tasks (video.go)
 	writeJSON(x.w, map[string]any{
 		"output":     map[string]any{"task_id": "task-" + x.id, "task_status": "PENDING"},
 		"request_id": x.id,

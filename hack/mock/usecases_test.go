@@ -55,6 +55,20 @@ func TestDashScopeVideoTaskLifecycle(t *testing.T) {
 	}
 }
 
+func TestImageTaskPolled(t *testing.T) {
+	h := NewHandler(WithoutCompression())
+	_, _, b := serve(t, h, "POST", "/api/v1/services/aigc/image2image/image-synthesis",
+		`{"model":"wan2.5-i2i-preview","input":{"prompt":"a hat","images":["https://x/cat.png"]}}`, "X-DashScope-Async", "enable")
+	id := gjson.GetBytes(b, "output.task_id").String()
+	if id == "" {
+		t.Fatalf("create: %s", b)
+	}
+	serve(t, h, "GET", "/api/v1/tasks/"+id, "")
+	if _, _, b = serve(t, h, "GET", "/api/v1/tasks/"+id, ""); gjson.GetBytes(b, "output.results.0.url").String() != ImageURLPrefix+id+".png" {
+		t.Errorf("second poll: %s", b)
+	}
+}
+
 func TestQwenTTSStream(t *testing.T) {
 	h := NewHandler(WithoutCompression())
 	body := `{"model":"qwen3-tts-flash","input":{"text":"hello big world","voice":"Cherry"}}`

@@ -19,7 +19,8 @@ import (
 //     reports the task: RUNNING on the first poll, SUCCEEDED with output.video_url (and
 //     usage video_duration, video_ratio, video_count) from the second on; an unknown id
 //     gets task_status UNKNOWN, as DashScope answers. POST /api/v1/tasks/{id}/cancel
-//     cancels a task not polled yet.
+//     cancels a task not polled yet. Image-synthesis tasks (dashscope_image_edit.go)
+//     are polled the same way and succeed with output.results[].url.
 //   - OpenAI: POST /v1/videos (multipart: prompt, model, seconds, size, as the SDKs send
 //     it) creates a video job {"object":"video","status":"queued"}; GET /v1/videos/{id} is
 //     in_progress (progress 50) on the first poll and completed after; GET
@@ -148,6 +149,11 @@ func (x *exchange) dashscopeTask() {
 	case jb.polls == 1:
 		out["task_status"] = "RUNNING"
 		out["submit_time"] = "2023-11-14 22:13:20.000"
+	case jb.kind == "image": // an image2image task (dashscope_image_edit.go)
+		out["task_status"] = "SUCCEEDED"
+		out["results"] = []map[string]any{{"url": ImageURLPrefix + id + ".png"}}
+		writeJSON(x.w, map[string]any{"request_id": x.id, "output": out, "usage": map[string]any{"image_count": 1}})
+		return
 	default:
 		out["task_status"] = "SUCCEEDED"
 		out["submit_time"] = "2023-11-14 22:13:20.000"
