@@ -10,7 +10,7 @@ import (
 )
 
 // Multipart uploads (OpenAI's images.edit, images.createVariation, audio.transcriptions,
-// audio.translations, files.create).
+// audio.translations, files.create, videos.create).
 //
 // A provider that converts the request (DashScope image edits) gets the whole form: the
 // plugin buffers it, up to MaxConvertedUpload, and the converter reads the parts in place.
@@ -79,7 +79,7 @@ var errModelTooLong = errors.New("the form's model field is longer than " + strc
 // takesUploads reports the APIs OpenAI's SDKs send as multipart/form-data.
 func (a API) takesUploads() bool {
 	switch a {
-	case APIImageEdit, APIImageVariation, APIAudioTranscription, APIAudioTranslation, APIFiles:
+	case APIImageEdit, APIImageVariation, APIAudioTranscription, APIAudioTranslation, APIFiles, APIVideos:
 		return true
 	}
 	return false
