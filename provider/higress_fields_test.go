@@ -22,6 +22,7 @@ func TestTokensRequired(t *testing.T) {
 		"bedrock": `,"awsRegion":"us-east-1","awsAccessKey":"a","awsSecretKey":"s"`,
 		"hunyuan": `,"hunyuanAuthId":"AKID1","hunyuanAuthKey":"` + strings.Repeat("k", 32) + `"`,
 		"triton":  `,"tritonDomain":"triton.local:8000"`,
+		"comfyui": `,"comfyuiServerHost":"c"`,
 	}
 	for _, typ := range sortedTypes() {
 		_, err := ParseConfig(gjson.Parse(`{"type":"`+typ+`"}`), "provider")
