@@ -63,40 +63,13 @@ func TestBedrockOpenAISDK(t *testing.T) {
 	})
 
 	t.Run("streaming", func(t *testing.T) {
-		stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
-			Model:    "gpt-4o",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Tell me something")},
-		}, optionWords("6"))
-		acc := openai.ChatCompletionAccumulator{}
-		chunks := 0
-		for stream.Next() {
-			acc.AddChunk(stream.Current())
-			chunks++
-		}
-		require.NoError(t, stream.Err())
-		require.Greater(t, chunks, 3)
-		require.Len(t, strings.Fields(acc.Choices[0].Message.Content), 6, "one word per piece, none lost")
-		require.Equal(t, "stop", acc.Choices[0].FinishReason)
-		require.Positive(t, acc.Usage.TotalTokens)
+		requireWordStream(t, client, "gpt-4o")
 		requireBedrockUpstream(t, e, bedrockModelPath+"/converse-stream")
 	})
 
 	t.Run("streaming tool call", func(t *testing.T) {
-		stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
-			Model:    "gpt-4o",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Weather in Paris?")},
-			Tools:    []openai.ChatCompletionToolUnionParam{weatherTool()},
-		})
-		acc := openai.ChatCompletionAccumulator{}
-		for stream.Next() {
-			acc.AddChunk(stream.Current())
-		}
-		require.NoError(t, stream.Err())
-		require.Equal(t, "tool_calls", acc.Choices[0].FinishReason)
+		_, acc := requireStreamedToolCall(t, client, "gpt-4o")
 		calls := acc.Choices[0].Message.ToolCalls
-		require.Len(t, calls, 1)
-		require.Equal(t, "get_weather", calls[0].Function.Name)
-		require.Equal(t, mock.ToolArguments, calls[0].Function.Arguments)
 
 		// The result goes back as a toolResult block.
 		c, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{

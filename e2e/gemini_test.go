@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/anthropics/anthropic-sdk-go"
@@ -66,21 +65,7 @@ func TestGeminiOpenAISDK(t *testing.T) {
 	})
 
 	t.Run("streaming", func(t *testing.T) {
-		stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
-			Model:    "gpt-4o",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Tell me something")},
-		}, optionWords("6"))
-		acc := openai.ChatCompletionAccumulator{}
-		chunks := 0
-		for stream.Next() {
-			acc.AddChunk(stream.Current())
-			chunks++
-		}
-		require.NoError(t, stream.Err())
-		require.Greater(t, chunks, 3)
-		require.Len(t, strings.Fields(acc.Choices[0].Message.Content), 6, "one word per piece, none lost")
-		require.Equal(t, "stop", acc.Choices[0].FinishReason)
-		require.Positive(t, acc.Usage.TotalTokens)
+		requireWordStream(t, client, "gpt-4o")
 		up := requireGeminiUpstream(t, e, "/v1beta/models/gemini-2.5-flash:streamGenerateContent")
 		require.Equal(t, "alt=sse", up.RawQuery)
 	})

@@ -66,38 +66,13 @@ func TestHunyuanOpenAISDK(t *testing.T) {
 	})
 
 	t.Run("streaming", func(t *testing.T) {
-		stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
-			Model:    "gpt-4o",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Tell me something")},
-		}, optionWords("6"))
-		acc := openai.ChatCompletionAccumulator{}
-		for stream.Next() {
-			acc.AddChunk(stream.Current())
-		}
-		require.NoError(t, stream.Err())
-		require.Len(t, strings.Fields(acc.Choices[0].Message.Content), 6, "one word per piece, none lost")
-		require.Equal(t, "stop", acc.Choices[0].FinishReason)
-		require.Positive(t, acc.Usage.TotalTokens)
+		requireWordStream(t, client, "gpt-4o")
 		require.True(t, gjson.ParseBytes(requireHunyuanUpstream(t, e).Body).Get("Stream").Bool())
 	})
 
 	t.Run("tool call round trip", func(t *testing.T) {
-		params := openai.ChatCompletionNewParams{
-			Model:    "gpt-4o",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Weather in Paris?")},
-			Tools:    []openai.ChatCompletionToolUnionParam{weatherTool()},
-		}
-		stream := client.Chat.Completions.NewStreaming(ctx, params)
-		acc := openai.ChatCompletionAccumulator{}
-		for stream.Next() {
-			acc.AddChunk(stream.Current())
-		}
-		require.NoError(t, stream.Err())
-		require.Equal(t, "tool_calls", acc.Choices[0].FinishReason)
+		params, acc := requireStreamedToolCall(t, client, "gpt-4o")
 		calls := acc.Choices[0].Message.ToolCalls
-		require.Len(t, calls, 1)
-		require.Equal(t, "get_weather", calls[0].Function.Name)
-		require.Equal(t, mock.ToolArguments, calls[0].Function.Arguments)
 		up := gjson.ParseBytes(requireHunyuanUpstream(t, e).Body)
 		require.Equal(t, "get_weather", up.Get("Tools.0.Function.Name").Str)
 		require.True(t, gjson.Valid(up.Get("Tools.0.Function.Parameters").Str), "Parameters is a JSON string")

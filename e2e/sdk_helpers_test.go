@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ai-proxy/ai-proxy/hack/mock"
 	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/openai/openai-go/v3"
 	"github.com/stretchr/testify/require"
@@ -67,4 +68,49 @@ func requireAnthropicSDKServed(t *testing.T, e *env, check func(stream bool)) {
 	require.Equal(t, anthropic.StopReasonEndTurn, acc.StopReason)
 	require.Len(t, strings.Fields(acc.Content[0].Text), 6)
 	check(true)
+}
+
+// requireWordStream: a streamed chat of six words (the mock's one word per piece)
+// reaches the OpenAI SDK whole: several chunks, every word, finish "stop", usage.
+func requireWordStream(t *testing.T, client openai.Client, model string) {
+	t.Helper()
+	stream := client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{
+		Model:    model,
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Tell me something")},
+	}, optionWords("6"))
+	acc := openai.ChatCompletionAccumulator{}
+	chunks := 0
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+		chunks++
+	}
+	require.NoError(t, stream.Err())
+	require.Greater(t, chunks, 3)
+	require.Len(t, strings.Fields(acc.Choices[0].Message.Content), 6, "one word per piece, none lost")
+	require.Equal(t, "stop", acc.Choices[0].FinishReason)
+	require.Positive(t, acc.Usage.TotalTokens)
+}
+
+// requireStreamedToolCall: a streamed call of the weather tool reaches the OpenAI SDK
+// with the exact arguments; it returns the request and the accumulated answer, for the
+// tool result's round trip.
+func requireStreamedToolCall(t *testing.T, client openai.Client, model string) (openai.ChatCompletionNewParams, openai.ChatCompletionAccumulator) {
+	t.Helper()
+	params := openai.ChatCompletionNewParams{
+		Model:    model,
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Weather in Paris?")},
+		Tools:    []openai.ChatCompletionToolUnionParam{weatherTool()},
+	}
+	stream := client.Chat.Completions.NewStreaming(context.Background(), params)
+	acc := openai.ChatCompletionAccumulator{}
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	require.NoError(t, stream.Err())
+	require.Equal(t, "tool_calls", acc.Choices[0].FinishReason)
+	calls := acc.Choices[0].Message.ToolCalls
+	require.Len(t, calls, 1)
+	require.Equal(t, "get_weather", calls[0].Function.Name)
+	require.Equal(t, mock.ToolArguments, calls[0].Function.Arguments)
+	return params, acc
 }
