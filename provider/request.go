@@ -240,10 +240,12 @@ func (r *Request) NeedsBody() bool {
 // path (unless it waits for the model), credentials, timeouts. The client's own
 // credentials are always removed.
 func (r *Request) RewriteRequestHeaders(h Headers) {
-	for _, k := range clientCredentialHeaders {
-		h.Del(k)
-	}
 	c := r.Config
+	for _, k := range clientCredentialHeaders {
+		if r.tokenIndex < 0 || k != c.authHeader { // the token's header is replaced below
+			h.Del(k)
+		}
+	}
 	if len(c.APITokens) > 1 && !r.retried && r.API.stateful() {
 		// Consumer affinity: a consumer's files, batches, responses and fine-tuning
 		// jobs live with one API key, so the same x-mse-consumer always gets the same

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ai-proxy/ai-proxy/hack/mock"
 	"github.com/ai-proxy/ai-proxy/hack/wasmhost"
@@ -94,8 +95,41 @@ type errNA struct{ reason string }
 
 func (e errNA) Error() string { return e.reason }
 
+// Phases of an exchange, as the per-phase figures report them.
+const (
+	phaseRequestHeaders = iota
+	phaseRequestBody
+	phaseResponseHeaders
+	phaseResponseBody
+	phaseDone // proxy_on_done, proxy_on_log, proxy_on_delete
+	numPhases
+)
+
+// phaseTimer adds up the time of each phase over exchanges; a nil timer times nothing
+// (the timed runs), so the figures there carry no clock reads.
+type phaseTimer struct {
+	d    [numPhases]time.Duration
+	last time.Time
+}
+
+func (t *phaseTimer) start() {
+	if t != nil {
+		t.last = time.Now()
+	}
+}
+
+// mark ends phase p.
+func (t *phaseTimer) mark(p int) {
+	if t != nil {
+		now := time.Now()
+		t.d[p] += now.Sub(t.last)
+		t.last = now
+	}
+}
+
 // sendRequest runs the request phases; it returns the stream, or the local reply.
-func sendRequest(vm *wasmhost.VM, in *input) (*wasmhost.Stream, error) {
+func sendRequest(vm *wasmhost.VM, in *input, t *phaseTimer) (*wasmhost.Stream, error) {
+	t.start() // the context's creation counts to the request headers
 	s, err := vm.NewStream(nil)
 	if err != nil {
 		return nil, err
@@ -103,6 +137,7 @@ func sendRequest(vm *wasmhost.VM, in *input) (*wasmhost.Stream, error) {
 	if _, err := s.RequestHeaders(in.reqHeaders, false); err != nil {
 		return s, err
 	}
+	t.mark(phaseRequestHeaders)
 	for i, p := range in.reqPieces {
 		if s.LocalReply() != nil {
 			break
@@ -111,6 +146,7 @@ func sendRequest(vm *wasmhost.VM, in *input) (*wasmhost.Stream, error) {
 			return s, err
 		}
 	}
+	t.mark(phaseRequestBody)
 	if lr := s.LocalReply(); lr != nil {
 		return s, errNA{fmt.Sprintf("local reply %d %.100s", lr.Status, lr.Body)}
 	}
@@ -118,28 +154,34 @@ func sendRequest(vm *wasmhost.VM, in *input) (*wasmhost.Stream, error) {
 }
 
 // sendResponse runs the response phases.
-func sendResponse(s *wasmhost.Stream, in *input) error {
+func sendResponse(s *wasmhost.Stream, in *input, t *phaseTimer) error {
+	t.start()
 	if _, err := s.ResponseHeaders(in.respHeaders, false); err != nil {
 		return err
 	}
+	t.mark(phaseResponseHeaders)
 	for i, p := range in.respPieces {
 		if _, err := s.ResponseBody(p, i == len(in.respPieces)-1); err != nil {
 			return err
 		}
 	}
+	t.mark(phaseResponseBody)
 	return nil
 }
 
-// exchange runs one full exchange and finalizes the stream.
-func exchange(vm *wasmhost.VM, in *input) error {
-	s, err := sendRequest(vm, in)
+// exchange runs one full exchange and finalizes the stream; t (nil: none) gets the
+// time of each phase.
+func exchange(vm *wasmhost.VM, in *input, t *phaseTimer) error {
+	s, err := sendRequest(vm, in, t)
 	if err == nil {
-		err = sendResponse(s, in)
+		err = sendResponse(s, in, t)
 	}
 	if s != nil {
+		t.start()
 		if derr := s.Done(); err == nil {
 			err = derr
 		}
+		t.mark(phaseDone)
 	}
 	return err
 }
@@ -151,7 +193,7 @@ func exchange(vm *wasmhost.VM, in *input) error {
 // the case yields errNA.
 func prepare(ctx context.Context, vm *wasmhost.VM, c *benchCase, events int, seed uint64) (*input, error) {
 	in := &input{reqHeaders: clientHeaders(c), reqPieces: split(c.body, requestPiece)}
-	s, err := sendRequest(vm, in)
+	s, err := sendRequest(vm, in, nil)
 	if s != nil {
 		defer s.Done()
 	}
@@ -216,7 +258,7 @@ func prepare(ctx context.Context, vm *wasmhost.VM, c *benchCase, events int, see
 		in.respPieces = splitRandom(body, 256, seed)
 	}
 
-	if err := sendResponse(s, in); err != nil {
+	if err := sendResponse(s, in, nil); err != nil {
 		return nil, err
 	}
 	status := "none"

@@ -52,10 +52,14 @@ type result struct {
 	vm                       *wasmhost.VM
 	n                        int // exchanges so far
 	perRun                   int
-	runs                     []float64 // µs per exchange, one per run
-	us                       float64   // median of runs
-	memStart                 uint32    // after configure, before any exchange
-	memWarm, memHalf, memEnd uint32    // after warm-up, half-way and at the end of the memory run
+	runs                     []float64          // µs per exchange, one per run
+	us                       float64            // median of runs
+	memStart                 uint32             // after configure, before any exchange
+	memWarm, memHalf, memEnd uint32             // after warm-up, half-way and at the end of the memory run
+	phases                   [numPhases]float64 // µs per exchange in each phase (one extra run)
+	hostCalls                float64            // proxy-wasm host calls per exchange (same run)
+	callsByName              map[string]uint64  // ... by name, over hostCallsN exchanges
+	hostCallsN               int
 }
 
 type pluginFlags []string
@@ -82,6 +86,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "seed of the random stream cuts")
 	casesRE := flag.String("cases", "", "only cases whose name matches this regexp")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (host side) to this file")
+	hostCallsRE := flag.String("host-calls", "", "print the host calls per exchange by name for cases whose name matches this `regexp`")
 	guestN := flag.Int("guest-profile", 0, "instead of benchmarking, time every guest function call over `n` exchanges of each selected case (first -plugin) and print the top functions")
 	flag.Parse()
 
@@ -162,6 +167,13 @@ func main() {
 		}
 	}
 	report(os.Stdout, ps, cases, results, s, time.Since(started))
+	if *hostCallsRE != "" {
+		re, err := regexp.Compile(*hostCallsRE)
+		if err != nil {
+			fatalf("-host-calls: %v", err)
+		}
+		reportHostCalls(os.Stdout, ps, cases, results, re)
+	}
 	if len(ps) > 1 && *casesRE == "" {
 		reportFallbackTTFB(os.Stdout, ps[1].path)
 	}
@@ -347,7 +359,7 @@ func runCase(ctx context.Context, ps []*plugin, c *benchCase, s settings) []*res
 	for r := range live {
 		t0 := time.Now()
 		for ; r.n < s.warmup; r.n++ {
-			if err := exchange(r.vm, r.in); err != nil {
+			if err := exchange(r.vm, r.in, nil); err != nil {
 				fail(r, err)
 				break
 			}
@@ -364,7 +376,7 @@ func runCase(ctx context.Context, ps []*plugin, c *benchCase, s settings) []*res
 			runtime.GC()
 			t0 := time.Now()
 			for k := 0; k < r.perRun; k++ {
-				if err := exchange(r.vm, r.in); err != nil {
+				if err := exchange(r.vm, r.in, nil); err != nil {
 					fail(r, err)
 					break
 				}
@@ -376,12 +388,38 @@ func runCase(ctx context.Context, ps []*plugin, c *benchCase, s settings) []*res
 			r.runs = append(r.runs, float64(time.Since(t0).Nanoseconds())/1e3/float64(r.perRun))
 		}
 	}
+	// One more run, with each phase timed and the host calls counted: clock reads
+	// between phases stay out of the timed runs above.
+	for r := range live {
+		runtime.GC()
+		var t phaseTimer
+		r.vm.ResetHostCalls()
+		for k := 0; k < r.perRun; k++ {
+			if err := exchange(r.vm, r.in, &t); err != nil {
+				fail(r, err)
+				break
+			}
+		}
+		if r.vm == nil {
+			continue
+		}
+		r.n += r.perRun
+		for p, d := range t.d {
+			r.phases[p] = float64(d.Nanoseconds()) / 1e3 / float64(r.perRun)
+		}
+		r.callsByName, r.hostCallsN = r.vm.HostCalls(), r.perRun
+		var all uint64
+		for _, n := range r.callsByName {
+			all += n
+		}
+		r.hostCalls = float64(all) / float64(r.perRun)
+	}
 	for r := range live {
 		for ; r.n < s.memExchanges; r.n++ {
 			if r.n == s.memExchanges/2 {
 				r.memHalf = r.vm.MemorySize()
 			}
-			if err := exchange(r.vm, r.in); err != nil {
+			if err := exchange(r.vm, r.in, nil); err != nil {
 				fail(r, err)
 				break
 			}

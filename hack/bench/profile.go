@@ -141,11 +141,11 @@ func guestProfile(ctx context.Context, ps []*plugin, cases []*benchCase, s setti
 			continue
 		}
 		for range 20 {
-			exchange(vm, in)
+			exchange(vm, in, nil)
 		}
 		prof.reset()
 		for range n {
-			if err := exchange(vm, in); err != nil {
+			if err := exchange(vm, in, nil); err != nil {
 				fatalf("%s: %v", c.id(), err)
 			}
 		}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 )
@@ -81,24 +83,28 @@ func report(w io.Writer, ps []*plugin, cases []*benchCase, results map[*benchCas
 	fmt.Fprintln(w)
 
 	// Exchanges.
-	fmt.Fprintf(w, "## Exchanges (µs per exchange; streams also µs per upstream event)\n\n| case | floor µs | floor µs/ev |")
+	fmt.Fprintf(w, "## Exchanges (µs per exchange; streams also µs per upstream event)\n\n"+
+		"phases: µs per exchange in request headers / request body / response headers / response body / done "+
+		"(proxy_on_done, _log, _delete), from one extra run with a clock read between phases; "+
+		"calls: proxy-wasm host calls per exchange (`-host-calls REGEXP` lists them by name)\n\n"+
+		"| case | floor µs | floor µs/ev | floor phases |")
 	for _, p := range ps[1:] {
-		fmt.Fprintf(w, " %s µs | ×floor | µs/ev | ×floor |", p.name)
+		fmt.Fprintf(w, " %s µs | ×floor | µs/ev | ×floor | phases | calls |", p.name)
 	}
-	fmt.Fprintf(w, "\n|---|---:|---:|")
+	fmt.Fprintf(w, "\n|---|---:|---:|---:|")
 	for range ps[1:] {
-		fmt.Fprintf(w, "---:|---:|---:|---:|")
+		fmt.Fprintf(w, "---:|---:|---:|---:|---:|---:|")
 	}
 	fmt.Fprintln(w)
 	var notes []string
 	for _, c := range cases {
 		rs := results[c]
 		fr := rs[0]
-		fmt.Fprintf(w, "| %s | %s | %s |", c.id(), usCell(fr), perEventCell(fr))
+		fmt.Fprintf(w, "| %s | %s | %s | %s |", c.id(), usCell(fr), perEventCell(fr), phaseCell(fr))
 		for i, p := range ps[1:] {
 			r := rs[i+1]
 			if r.na != "" {
-				fmt.Fprintf(w, " n/a | | | |")
+				fmt.Fprintf(w, " n/a | | | | | |")
 				notes = append(notes, fmt.Sprintf("%s, %s: n/a — %s", p.name, c.id(), r.na))
 				continue
 			}
@@ -110,7 +116,8 @@ func report(w io.Writer, ps []*plugin, cases []*benchCase, results map[*benchCas
 			if r.in != nil && c.wantUpstream != "" && r.in.upstream != c.wantUpstream {
 				notes = append(notes, fmt.Sprintf("%s, %s: called upstream %s, expected %s", p.name, c.id(), r.in.upstream, c.wantUpstream))
 			}
-			fmt.Fprintf(w, " %s%s | %s | %s | %s |", usCell(r), mark, ratio(r.us, fr.us), perEventCell(r), perEventRatio(r, fr))
+			fmt.Fprintf(w, " %s%s | %s | %s | %s | %s | %.0f |", usCell(r), mark, ratio(r.us, fr.us), perEventCell(r), perEventRatio(r, fr),
+				phaseCell(r), r.hostCalls)
 		}
 		fmt.Fprintln(w)
 	}
@@ -276,4 +283,40 @@ func memCell(r *result) string {
 		return "n/a"
 	}
 	return mib(r.memStart) + " → " + mib(r.memWarm) + " → " + mib(r.memHalf) + " → " + mib(r.memEnd)
+}
+
+func phaseCell(r *result) string {
+	if r.na != "" {
+		return ""
+	}
+	p := r.phases
+	return fmt.Sprintf("%.1f / %.1f / %.1f / %.1f / %.1f", p[0], p[1], p[2], p[3], p[4])
+}
+
+// reportHostCalls lists, for each case matching re, every plugin's host calls per
+// exchange by name.
+func reportHostCalls(w io.Writer, ps []*plugin, cases []*benchCase, results map[*benchCase][]*result, re *regexp.Regexp) {
+	for _, c := range cases {
+		if !re.MatchString(c.id()) {
+			continue
+		}
+		for i, p := range ps {
+			r := results[c][i]
+			if r.na != "" || r.hostCallsN == 0 || p.floor {
+				continue
+			}
+			fmt.Fprintf(w, "\n### host calls per exchange: %s, %s (%.1f in all)\n\n| call | per exchange |\n|---|---:|\n", p.name, c.id(), r.hostCalls)
+			names := make([]string, 0, len(r.callsByName))
+			for k := range r.callsByName {
+				names = append(names, k)
+			}
+			sort.Slice(names, func(a, b int) bool {
+				na, nb := r.callsByName[names[a]], r.callsByName[names[b]]
+				return na > nb || (na == nb && names[a] < names[b])
+			})
+			for _, k := range names {
+				fmt.Fprintf(w, "| %s | %.2f |\n", k, float64(r.callsByName[k])/float64(r.hostCallsN))
+			}
+		}
+	}
 }

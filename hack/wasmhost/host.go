@@ -167,7 +167,7 @@ func Load(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 		return nil, fmt.Errorf("wasmhost: wasi: %w", err)
 	}
 	env := r.NewHostModuleBuilder("env")
-	for _, f := range hostFunctions {
+	for idx, f := range hostFunctions {
 		f := f
 		// The upper half of an i32 slot is undefined (the compiler leaves garbage there):
 		// clear it once here so every function can use the values as they are.
@@ -183,6 +183,7 @@ func Load(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 					stack[i] = uint64(uint32(stack[i]))
 				}
 				vm := ctx.Value(vmKey{}).(*VM)
+				vm.hostCalls[idx]++
 				f.fn(vm, stack)
 			}), f.params, f.results).
 			Export(f.name)

@@ -58,6 +58,7 @@ type VM struct {
 	logs         []LogEntry
 	tickPeriod   atomic.Int64 // a time.Duration, read without the VM's lock
 	metricIDs    []*Metric
+	hostCalls    []uint64 // calls of each hostFunctions entry, by index
 
 	calls      map[uint32]*HTTPCall
 	nextCallID uint32
@@ -87,6 +88,7 @@ func (h *Host) NewVM(ctx context.Context, pluginConfig []byte) (*VM, error) {
 		props:        map[string]string{},
 		calls:        map[uint32]*HTTPCall{},
 		stderr:       &tailWriter{max: 4096},
+		hostCalls:    make([]uint64, len(hostFunctions)),
 	}
 	v.ctx = context.WithValue(context.Background(), vmKey{}, v)
 	var stderr io.Writer = v.stderr
@@ -215,6 +217,28 @@ func (v *VM) Err() error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.err
+}
+
+// HostCalls returns how often the plugin called each host function (proxy-wasm ABI
+// name) on this VM since it started or since ResetHostCalls; functions never called are
+// left out.
+func (v *VM) HostCalls() map[string]uint64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := map[string]uint64{}
+	for i, n := range v.hostCalls {
+		if n > 0 {
+			out[hostFunctions[i].name] = n
+		}
+	}
+	return out
+}
+
+// ResetHostCalls sets every host call count to zero.
+func (v *VM) ResetHostCalls() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	clear(v.hostCalls)
 }
 
 // MemorySize is the current size in bytes of the guest's linear memory. Wasm memory never

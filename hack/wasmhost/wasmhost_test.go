@@ -476,3 +476,29 @@ func equalHeaders(a, b Headers) bool {
 	}
 	return true
 }
+
+// BenchmarkHeaderReads compares, in this host, reading N request headers with one
+// proxy_get_header_map_value each against one proxy_get_header_map_pairs (the whole map,
+// 12 headers as a client sends them) searched in the guest. The x-mode read is common
+// to both.
+func BenchmarkHeaderReads(b *testing.B) {
+	h := load(b, testPluginPath, Options{})
+	vm := newVM(b, h, "")
+	for _, mode := range []string{"none", "single-1", "single-2", "single-4", "single-8", "pairs-1", "pairs-8"} {
+		hs := reqHeaders(mode, [2]string{"content-type", "application/json"}, [2]string{"content-length", "1024"},
+			[2]string{"accept", "application/json"}, [2]string{"user-agent", "bench/1.0"},
+			[2]string{"x-request-id", "3f1c9a52-bench"}, [2]string{"authorization", "Bearer client-key"}, [2]string{"accept-encoding", "gzip"})
+		b.Run(mode, func(b *testing.B) {
+			for range b.N {
+				s, err := vm.NewStream(nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.RequestHeaders(hs, true); err != nil {
+					b.Fatal(err)
+				}
+				s.Done()
+			}
+		})
+	}
+}

@@ -16,3 +16,9 @@ func replaceResponseBody(b []byte) { _ = proxywasm.ReplaceHttpResponseBody(b) }
 
 // setProperty sets the property at the one-element path (see body_wasm.go).
 func setProperty(path string, value []byte) { _ = proxywasm.SetProperty([]string{path}, value) }
+
+// requestHeaderPairs reads every request header with one host call (see body_wasm.go).
+func requestHeaderPairs() [][2]string {
+	hs, _ := proxywasm.GetHttpRequestHeaders()
+	return hs
+}

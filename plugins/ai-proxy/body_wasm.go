@@ -91,3 +91,29 @@ func proxySetProperty(pathData *byte, pathSize int32, data *byte, dataSize int32
 func setProperty(path string, value []byte) {
 	proxySetProperty(unsafe.StringData(path), int32(len(path)), unsafe.SliceData(value), int32(len(value)))
 }
+
+// proxyGetHeaderMapPairs is the ABI's proxy_get_header_map_pairs, called directly so
+// that the pairs can be read in place (see requestHeaderPairs).
+//
+//go:wasmimport env proxy_get_header_map_pairs
+func proxyGetHeaderMapPairs(mapType uint32, returnData unsafe.Pointer, returnSize *int32) uint32
+
+const mapTypeHttpRequestHeaders = 0 // proxy-wasm ABI MapType
+
+var (
+	pairsData *byte
+	pairsSize int32
+)
+
+// requestHeaderPairs reads every request header with one host call. The names and
+// values are views into the memory the host copied the map into (a fresh allocation
+// from malloc, kept alive by them): one allocation for the list, none per string, where
+// the SDK's GetHttpRequestHeaders makes two per header.
+func requestHeaderPairs() [][2]string {
+	pairsData, pairsSize = nil, 0
+	if proxyGetHeaderMapPairs(mapTypeHttpRequestHeaders, unsafe.Pointer(&pairsData), &pairsSize) != 0 || pairsData == nil {
+		return nil
+	}
+	return parsePairs(unsafe.Slice(pairsData, pairsSize))
+}
+

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,14 +61,15 @@ func (h *httpContext) beginFallback(res *route.Resilience) {
 	if res == nil && !h.config.retries {
 		return
 	}
-	hs, _ := proxywasm.GetHttpRequestHeaders()
-	h.fb = &fallback{res: res, headers: hs, attempts: 1}
+	// The headers as the client sent them: the plugin's changes go to h.hdr's own list.
+	h.fb = &fallback{res: res, headers: slices.Clone(h.hdr.pairs), attempts: 1}
 }
 
-// keepBody keeps the client's body for later attempts.
+// keepBody keeps the client's body for later attempts. It is not copied: the body read
+// from the host is the plugin's own memory, and the request's rewrites make new slices.
 func (fb *fallback) keepBody(body []byte) {
 	if fb != nil {
-		fb.body = bytes.Clone(body)
+		fb.body = body
 	}
 }
 

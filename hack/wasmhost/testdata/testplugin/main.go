@@ -141,9 +141,34 @@ func (h *httpContext) OnHttpRequestHeaders(numHeaders int, endOfStream bool) typ
 		_ = proxywasm.ReplaceHttpRequestHeader("x-foreign", val)
 	case "panic":
 		panic("boom")
+	default:
+		// single-N / pairs-N: read N headers one host call each, or all of them in one
+		// proxy_get_header_map_pairs (BenchmarkHeaderReads).
+		if n, ok := strings.CutPrefix(h.mode, "single-"); ok {
+			k, _ := strconv.Atoi(n)
+			for _, name := range readNames[:k] {
+				v, _ := proxywasm.GetHttpRequestHeader(name)
+				sink += len(v)
+			}
+		} else if n, ok := strings.CutPrefix(h.mode, "pairs-"); ok {
+			k, _ := strconv.Atoi(n)
+			hs, _ := proxywasm.GetHttpRequestHeaders()
+			for _, name := range readNames[:k] {
+				for _, kv := range hs {
+					if kv[0] == name {
+						sink += len(kv[1])
+					}
+				}
+			}
+		}
 	}
 	return types.ActionContinue
 }
+
+// readNames are headers a plugin like ai-proxy looks for (most absent).
+var readNames = []string{"authorization", "content-type", "x-api-key", "api-key", "anthropic-api-key", "x-goog-api-key", "x-mse-consumer", "x-request-id"}
+
+var sink int
 
 func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
 	switch h.mode {
