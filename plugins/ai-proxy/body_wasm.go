@@ -116,4 +116,3 @@ func requestHeaderPairs() [][2]string {
 	}
 	return parsePairs(unsafe.Slice(pairsData, pairsSize))
 }
-
