@@ -150,7 +150,7 @@ func guestProfile(ctx context.Context, ps []*plugin, cases []*benchCase, s setti
 			}
 		}
 		fmt.Printf("\n## guest profile: %s, %s (%d exchanges)\n", p.name, c.id(), n)
-		prof.print(os.Stdout, 25, n)
+		prof.print(os.Stdout, 60, n)
 		h.Close(ctx)
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -162,7 +163,10 @@ func Load(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 		queueBuf: map[uint32]*queue{},
 		metrics:  map[string]*Metric{},
 	}
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+	// WASI calls (the Go runtime's clock and random reads) are host calls too: a listener
+	// on the WASI module's functions counts them with the proxy-wasm ones.
+	wctx := experimental.WithFunctionListenerFactory(ctx, wasiCounter{})
+	if _, err := wasi_snapshot_preview1.Instantiate(wctx, r); err != nil {
 		r.Close(ctx)
 		return nil, fmt.Errorf("wasmhost: wasi: %w", err)
 	}
@@ -331,3 +335,22 @@ func (h *Host) SharedData(key string) ([]byte, uint32, bool) {
 // ErrVMFailed is wrapped by every error of a VM whose guest trapped or exited: the VM is
 // unusable afterwards (Envoy fails the VM the same way).
 var ErrVMFailed = errors.New("wasm VM failed")
+
+// wasiCounter counts each VM's calls of WASI functions (see VM.HostCalls).
+type wasiCounter struct{}
+
+func (wasiCounter) NewFunctionListener(def api.FunctionDefinition) experimental.FunctionListener {
+	return wasiListener{name: "wasi." + def.Name()}
+}
+
+type wasiListener struct{ name string }
+
+func (l wasiListener) Before(ctx context.Context, _ api.Module, _ api.FunctionDefinition, _ []uint64, _ experimental.StackIterator) {
+	if v, ok := ctx.Value(vmKey{}).(*VM); ok {
+		v.wasiCalls[l.name]++
+	}
+}
+
+func (wasiListener) After(context.Context, api.Module, api.FunctionDefinition, []uint64) {}
+
+func (wasiListener) Abort(context.Context, api.Module, api.FunctionDefinition, error) {}

@@ -59,6 +59,7 @@ type VM struct {
 	tickPeriod   atomic.Int64 // a time.Duration, read without the VM's lock
 	metricIDs    []*Metric
 	hostCalls    []uint64 // calls of each hostFunctions entry, by index
+	wasiCalls    map[string]uint64
 
 	calls      map[uint32]*HTTPCall
 	nextCallID uint32
@@ -89,6 +90,7 @@ func (h *Host) NewVM(ctx context.Context, pluginConfig []byte) (*VM, error) {
 		calls:        map[uint32]*HTTPCall{},
 		stderr:       &tailWriter{max: 4096},
 		hostCalls:    make([]uint64, len(hostFunctions)),
+		wasiCalls:    map[string]uint64{},
 	}
 	v.ctx = context.WithValue(context.Background(), vmKey{}, v)
 	var stderr io.Writer = v.stderr
@@ -219,9 +221,9 @@ func (v *VM) Err() error {
 	return v.err
 }
 
-// HostCalls returns how often the plugin called each host function (proxy-wasm ABI
-// name) on this VM since it started or since ResetHostCalls; functions never called are
-// left out.
+// HostCalls returns how often the plugin called each host function — proxy-wasm ABI
+// names, and WASI functions as "wasi.<name>" — on this VM since it started or since
+// ResetHostCalls; functions never called are left out.
 func (v *VM) HostCalls() map[string]uint64 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -229,6 +231,11 @@ func (v *VM) HostCalls() map[string]uint64 {
 	for i, n := range v.hostCalls {
 		if n > 0 {
 			out[hostFunctions[i].name] = n
+		}
+	}
+	for k, n := range v.wasiCalls {
+		if n > 0 {
+			out[k] = n
 		}
 	}
 	return out
@@ -239,6 +246,7 @@ func (v *VM) ResetHostCalls() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	clear(v.hostCalls)
+	clear(v.wasiCalls)
 }
 
 // MemorySize is the current size in bytes of the guest's linear memory. Wasm memory never

@@ -14,8 +14,8 @@ func responseBody(size int) []byte {
 // replaceResponseBody replaces the whole current response body piece with b.
 func replaceResponseBody(b []byte) { _ = proxywasm.ReplaceHttpResponseBody(b) }
 
-// setProperty sets the property at the one-element path (see body_wasm.go).
-func setProperty(path string, value []byte) { _ = proxywasm.SetProperty([]string{path}, value) }
+// setPropertyBytes sets the property at the one-element path (see body_wasm.go).
+func setPropertyBytes(path, value []byte) { _ = proxywasm.SetProperty([]string{string(path)}, value) }
 
 // requestHeaderPairs reads every request header with one host call (see body_wasm.go).
 func requestHeaderPairs() [][2]string {

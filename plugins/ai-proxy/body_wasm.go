@@ -86,10 +86,10 @@ func replaceResponseBody(b []byte) {
 //go:wasmimport env proxy_set_property
 func proxySetProperty(pathData *byte, pathSize int32, data *byte, dataSize int32) uint32
 
-// setProperty sets the property at the one-element path (a one-element path is its
-// own serialization).
-func setProperty(path string, value []byte) {
-	proxySetProperty(unsafe.StringData(path), int32(len(path)), unsafe.SliceData(value), int32(len(value)))
+// setPropertyBytes sets the property at the one-element path (a one-element path is
+// its own serialization).
+func setPropertyBytes(path, value []byte) {
+	proxySetProperty(unsafe.SliceData(path), int32(len(path)), unsafe.SliceData(value), int32(len(value)))
 }
 
 // proxyGetHeaderMapPairs is the ABI's proxy_get_header_map_pairs, called directly so

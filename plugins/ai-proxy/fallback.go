@@ -115,7 +115,7 @@ func contains(xs []string, x string) bool {
 // recordAttempt feeds a finished attempt to the routing metrics and circuit breaker and
 // to its token's health (failover).
 func (h *httpContext) recordAttempt(req *provider.Request, cluster string, status int, latency time.Duration, ok bool) {
-	if h.routed {
+	if h.routed && h.config.routing.RecordsAttempts() {
 		h.config.routing.RecordAttempt(sharedStore{}, req.Config.ID, latency, ok, time.Now())
 	}
 	if req.RecordToken(sharedStore{}, status) {

@@ -463,11 +463,21 @@ func sendErrorProtocol(e *provider.Error, p provider.Protocol) {
 // than a map read costs single reads; see BENCHMARKS.md.
 type requestHeaders struct{ pairs [][2]string }
 
-func (h *requestHeaders) read() { h.pairs = requestHeaderPairs() }
+// read takes the host's headers. Envoy's names are lower case already; any other host's
+// are lowered here, once, so that lookups compare exactly (names asked for are lower
+// case, see provider.Headers).
+func (h *requestHeaders) read() {
+	h.pairs = requestHeaderPairs()
+	for i, kv := range h.pairs {
+		if strings.ToLower(kv[0]) != kv[0] {
+			h.pairs[i][0] = strings.ToLower(kv[0])
+		}
+	}
+}
 
 func (h *requestHeaders) find(k string) int {
 	for i, kv := range h.pairs {
-		if kv[0] == k || strings.EqualFold(kv[0], k) {
+		if kv[0] == k {
 			return i
 		}
 	}

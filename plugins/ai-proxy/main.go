@@ -46,9 +46,8 @@ type pluginContext struct {
 	// monitoring: the VM's metric ids by name, and the writer of metric names
 	metricIDs map[string]uint32
 	metrics   telemetry.MetricWriter
-	// monitoring buffers the VM reuses for every request's AI log, and span property paths
-	logBuf, propBuf []byte
-	spanPaths       map[string]string
+	// monitoring buffers the VM reuses for every request's AI log and span property paths
+	logBuf, propBuf, spanPath []byte
 	// lastCheck is when each failover provider's tokens were last health-checked
 	lastCheck map[*provider.Config]int64
 }

@@ -60,10 +60,14 @@ func parseMonitoring(v gjson.Result) (*monitoring, error) {
 // telemetry once the request is over.
 type monitor struct {
 	rec      telemetry.Record
+	t0       time.Time // rec.Start with its monotonic reading: later moments cost one clock read, not two
 	secrets  []string // the client's credential, besides the configured tokens
 	done     bool
 	response []byte // the answer as the client got it (logContent)
 }
+
+// now is the time in Unix nanoseconds, from the monotonic clock since the request began.
+func (m *monitor) now() int64 { return m.rec.Start + int64(time.Since(m.t0)) }
 
 // begin starts the record of a request the plugin serves.
 func (h *httpContext) beginMonitor() {
@@ -73,7 +77,8 @@ func (h *httpContext) beginMonitor() {
 	}
 	h.mon = &monitor{}
 	r := &h.mon.rec
-	r.Start = time.Now().UnixNano()
+	h.mon.t0 = time.Now()
+	r.Start = h.mon.t0.UnixNano()
 	route, _ := proxywasm.GetProperty([]string{"route_name"})
 	cluster, _ := proxywasm.GetProperty([]string{"cluster_name"})
 	r.Route, r.Cluster = string(route), string(cluster)
@@ -115,7 +120,7 @@ func (h *httpContext) monitorRequest(body []byte) {
 // monitorFirstByte notes the first byte of the answer.
 func (h *httpContext) monitorFirstByte() {
 	if h.mon != nil && h.mon.rec.FirstByte == 0 {
-		h.mon.rec.FirstByte = time.Now().UnixNano()
+		h.mon.rec.FirstByte = h.mon.now()
 	}
 }
 
@@ -137,7 +142,7 @@ func (h *httpContext) finishMonitor(status int) {
 	}
 	m, r := h.mon, &h.mon.rec
 	m.done = true
-	r.End = time.Now().UnixNano()
+	r.End = m.now()
 	if r.Status = status; r.Status == 0 {
 		r.Status = h.status
 	}
@@ -176,22 +181,15 @@ func (h *httpContext) finishMonitor(status int) {
 	// The log line and its escaped form are built in buffers the VM reuses.
 	p.logBuf = telemetry.AppendAILog(p.logBuf[:0], r, redact, h.config.monitoring.contentLimit)
 	p.propBuf = telemetry.AppendLogProperty(p.propBuf[:0], p.logBuf)
-	setProperty("ai_log", p.propBuf)
+	setPropertyBytes(aiLogPath, p.propBuf)
 	telemetry.SpanAttributes(r, p.setSpanTag)
 }
 
 // setSpanTag sets one span attribute through Higress's trace_span_tag property; the
-// property paths are built once per key.
+// property path is built in a buffer the VM reuses (no map lookup, no allocation).
 func (p *pluginContext) setSpanTag(k, v string) {
-	path, ok := p.spanPaths[k]
-	if !ok {
-		if p.spanPaths == nil {
-			p.spanPaths = map[string]string{}
-		}
-		path = "trace_span_tag." + k
-		p.spanPaths[k] = path
-	}
-	setProperty(path, unsafeBytes(v))
+	p.spanPath = append(append(p.spanPath[:0], "trace_span_tag."...), k...)
+	setPropertyBytes(p.spanPath, unsafeBytes(v))
 }
 
 // addMetric increments or records a metric, defining it with the host the first time
@@ -219,6 +217,8 @@ func (p *pluginContext) addMetric(name []byte, kind telemetry.MetricKind, value 
 		proxywasm.MetricCounter(id).Increment(uint64(value))
 	}
 }
+
+var aiLogPath = []byte("ai_log")
 
 // unsafeBytes views s as bytes for a host call that only reads them.
 func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -163,6 +163,12 @@ func (s *Service) Open(st Store, provider string, now time.Time) bool {
 	return now.UnixNano() < openUntil
 }
 
+// RecordsAttempts reports whether RecordAttempt has anything to do (a circuit breaker,
+// or metrics mode): the plugin then skips the clock read an attempt's record needs.
+func (s *Service) RecordsAttempts() bool {
+	return s.mode == ModeMetrics || (s.res != nil && s.res.Breaker.MaxFails > 0)
+}
+
 // RecordAttempt feeds one finished attempt to the circuit breaker (and, in metrics mode,
 // to the latency and success EWMAs): failures within the window count toward opening
 // the provider's circuit; a success closes it.

@@ -87,13 +87,15 @@ func (s *Scanner) Reset(kind Kind) {
 // Body reads a complete, non-streamed JSON answer.
 func (s *Scanner) Body(b []byte) {
 	j := translator.View(b)
+	switch s.kind {
+	case Anthropic, OpenAIChat, OpenAIEmbeddings:
+		s.topLevel(j)
+		return
+	}
 	if !gjson.Valid(j) {
 		return
 	}
 	switch s.kind {
-	case Anthropic:
-		s.anthropic(gjson.Get(j, "usage"))
-		s.meta(gjson.Get(j, "id"), gjson.Get(j, "model"))
 	case OpenAIResponses:
 		// A Responses body is the response object; a background/stream-shaped one
 		// may wrap it in `response`.
@@ -105,10 +107,49 @@ func (s *Scanner) Body(b []byte) {
 	case Rerank:
 		s.rerank(j)
 		s.meta(gjson.Get(j, "id"), gjson.Get(j, "model"))
-	default:
-		s.openai(gjson.Get(j, "usage"))
-		s.meta(gjson.Get(j, "id"), gjson.Get(j, "model"))
 	}
+}
+
+// topLevel reads the id, model and usage of a chat, embeddings or Anthropic answer in
+// one validating pass over its top level (translator.Scan), where gjson would validate
+// and then look for each key from the start (usage comes last). Like gjson.Get, the
+// first of repeated keys counts; an invalid body yields nothing.
+func (s *Scanner) topLevel(j string) {
+	var id, model, u string
+	var seen [3]bool
+	sc := translator.NewScan(j)
+	for sc.Next() {
+		k, i := sc.Key(), -1
+		switch k {
+		case "id":
+			i = 0
+		case "model":
+			i = 1
+		case "usage":
+			i = 2
+		}
+		if i < 0 || seen[i] {
+			continue
+		}
+		seen[i] = true
+		switch v := sc.Value(); i {
+		case 0:
+			id = v
+		case 1:
+			model = v
+		default:
+			u = v
+		}
+	}
+	if !sc.Valid() {
+		return
+	}
+	if s.kind == Anthropic {
+		s.anthropic(gjson.Parse(u))
+	} else {
+		s.openai(gjson.Parse(u))
+	}
+	s.meta(gjson.Parse(id), gjson.Parse(model))
 }
 
 // Piece reads the next piece of a streamed (SSE) answer; end marks the last piece. b is

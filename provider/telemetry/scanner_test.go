@@ -220,3 +220,37 @@ func BenchmarkScannerEvent(b *testing.B) {
 		b.Fatal(s.Usage())
 	}
 }
+
+// TestScannerBodyAsGjson: the one-pass read of chat, embeddings and Anthropic bodies
+// finds what gjson finds (first of repeated keys, nothing from an invalid body, only
+// the top level).
+func TestScannerBodyAsGjson(t *testing.T) {
+	for _, tc := range []struct {
+		name, body      string
+		kind            Kind
+		id, model       string
+		prompt, total   int64
+		completion, cch int64
+	}{
+		{"chat", `{"id":"c1","choices":[{"usage":{"total_tokens":9}}],"model":"m","usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7,"prompt_tokens_details":{"cached_tokens":1}}}`,
+			OpenAIChat, "c1", "m", 3, 7, 4, 1},
+		{"repeated keys: the first counts", `{"id":"a","id":"b","usage":{"prompt_tokens":1,"total_tokens":1},"usage":{"prompt_tokens":5,"total_tokens":5}}`,
+			OpenAIChat, "a", "", 1, 1, 0, 0},
+		{"invalid", `{"id":"a","usage":{"prompt_tokens":1,"total_tokens":1}`, OpenAIChat, "", "", 0, 0, 0, 0},
+		{"not an object", `[{"id":"a"}]`, OpenAIChat, "", "", 0, 0, 0, 0},
+		{"embeddings", ` {"data":[],"model":"e","usage":{"prompt_tokens":8,"total_tokens":8}} `, OpenAIEmbeddings, "", "e", 8, 8, 0, 0},
+		{"anthropic", `{"id":"msg_1","model":"claude","usage":{"input_tokens":10,"output_tokens":2,"cache_read_input_tokens":4}}`,
+			Anthropic, "msg_1", "claude", 14, 16, 2, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewScanner(tc.kind)
+			s.Body([]byte(tc.body))
+			u := s.Usage()
+			if s.ID() != tc.id || s.Model() != tc.model || u.PromptTokens != tc.prompt || u.TotalTokens != tc.total ||
+				u.CompletionTokens != tc.completion || u.CachedTokens != tc.cch {
+				t.Fatalf("got id %q model %q usage %+v, want id %q model %q prompt %d completion %d total %d cached %d",
+					s.ID(), s.Model(), u, tc.id, tc.model, tc.prompt, tc.completion, tc.total, tc.cch)
+			}
+		})
+	}
+}
