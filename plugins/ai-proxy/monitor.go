@@ -61,7 +61,7 @@ func parseMonitoring(v gjson.Result) (*monitoring, error) {
 type monitor struct {
 	rec      telemetry.Record
 	t0       time.Time // rec.Start with its monotonic reading: later moments cost one clock read, not two
-	secrets  []string // the client's credential, besides the configured tokens
+	secrets  []string  // the client's credential, besides the configured tokens
 	done     bool
 	response []byte // the answer as the client got it (logContent)
 }
