@@ -433,13 +433,15 @@ func (r *Request) RewriteResponseHeaders(status int, h Headers) (convert, stream
 	if s, ok := r.translator.(translator.StreamStatus); ok {
 		s.SetUpstreamStatus(status, ct)
 	}
+	want := "application/json"
 	switch {
 	case r.answerType != nil && r.streaming:
-		h.Set("content-type", r.answerType())
+		want = r.answerType()
 	case r.streaming:
-		h.Set("content-type", "text/event-stream")
-	default:
-		h.Set("content-type", "application/json")
+		want = "text/event-stream"
+	}
+	if ct != want { // a host call saved when the upstream's is already right
+		h.Set("content-type", want)
 	}
 	return true, r.streaming
 }

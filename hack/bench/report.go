@@ -11,13 +11,16 @@ import (
 	"time"
 )
 
-// Targets (issue "Measure it").
+// Targets (issue 20, "Ten times cheaper than Higress"): ratios to the floor from one run.
 const (
-	targetPassthroughRatio = 5.0       // OpenAI passthrough JSON exchange, × floor
-	targetConvertedJSONus  = 100.0     // converted JSON exchange, µs
-	targetConvertedEventUS = 3.0       // converted stream, µs per event
-	targetMemBytes         = 6 << 20   // guest memory after the memory run
-	targetWasmBytes        = 5_000_000 // .wasm size
+	targetPassthroughRatio = 4.0     // OpenAI passthrough JSON exchange, × floor
+	targetConvertedRatio   = 12.0    // converted JSON exchange, × floor
+	targetPassStreamRatio  = 1.5     // passthrough stream, µs per event × floor
+	targetConvertedEventUS = 1.0     // converted stream, µs per event
+	targetAllOverhead      = 0.15    // routing + fallback (not triggered) + monitoring on a converted exchange
+	targetMemBytes         = 6 << 20 // guest memory after the memory run (the harness's own)
+	targetVsHigressMem     = 0.5     // guest memory, × Higress's (a -plugin named higress)
+	targetVsHigressSize    = 0.6     // .wasm size, × Higress's
 )
 
 func ratio(v, floor float64) string {
@@ -157,6 +160,17 @@ func report(w io.Writer, ps []*plugin, cases []*benchCase, results map[*benchCas
 		fmt.Fprintf(w, "---|")
 	}
 	fmt.Fprintln(w)
+	// The plugin named higress, if any, is what the memory and size targets compare to.
+	hi := -1
+	for i, p := range ps {
+		if p.name == "higress" && p.startErr == nil {
+			hi = i
+		}
+	}
+	byName := map[string]*benchCase{}
+	for _, c := range cases {
+		byName[c.id()] = c
+	}
 	targets := []struct {
 		name  string
 		check func(p *plugin, i int) string
@@ -167,16 +181,35 @@ func report(w io.Writer, ps []*plugin, cases []*benchCase, results map[*benchCas
 					return fmt.Sprintf("%.1f×", r.us/fr.us), r.us <= targetPassthroughRatio*fr.us
 				})
 		}},
-		{fmt.Sprintf("converted JSON < %.0f µs", targetConvertedJSONus), func(p *plugin, i int) string {
+		{fmt.Sprintf("converted JSON ≤ %.0f× floor", targetConvertedRatio), func(p *plugin, i int) string {
 			return checkCases(cases, results, i, func(c *benchCase) bool { return c.group == groupConverted && !c.streaming() },
-				func(r, fr *result) (string, bool) { return fmt.Sprintf("%.0f µs", r.us), r.us < targetConvertedJSONus })
+				func(r, fr *result) (string, bool) {
+					return fmt.Sprintf("%.1f×", r.us/fr.us), r.us <= targetConvertedRatio*fr.us
+				})
 		}},
-		{fmt.Sprintf("converted stream < %.0f µs/event", targetConvertedEventUS), func(p *plugin, i int) string {
+		{fmt.Sprintf("passthrough streams ≤ %.1f× floor per event", targetPassStreamRatio), func(p *plugin, i int) string {
+			return checkCases(cases, results, i, func(c *benchCase) bool { return c.group == groupPassthrough && c.streaming() },
+				func(r, fr *result) (string, bool) {
+					return fmt.Sprintf("%.1f×", r.us/fr.us), r.us <= targetPassStreamRatio*fr.us
+				})
+		}},
+		{fmt.Sprintf("converted stream ≤ %.0f µs/event", targetConvertedEventUS), func(p *plugin, i int) string {
 			return checkCases(cases, results, i, func(c *benchCase) bool { return c.group == groupConverted && c.streaming() },
 				func(r, fr *result) (string, bool) {
 					e := r.us / float64(r.in.events)
-					return fmt.Sprintf("%.2f", e), e < targetConvertedEventUS
+					return fmt.Sprintf("%.2f", e), e <= targetConvertedEventUS
 				})
+		}},
+		{fmt.Sprintf("routing + fallback ready + monitoring ≤ +%.0f %% over claude chat", 100*targetAllOverhead), func(p *plugin, i int) string {
+			return pairedCases(cases, results, i, func(c *benchCase) *benchCase {
+				if c.name != "claude chat routed+fallback+monitored" {
+					return nil
+				}
+				return byName["claude chat "+c.delivery.String()]
+			}, func(c *benchCase, r, base *result) (string, bool) {
+				over := r.us/base.us - 1
+				return fmt.Sprintf("%s %+.0f %%", c.delivery, 100*over), over <= targetAllOverhead
+			})
 		}},
 		{"memory: no growth in the second half of the memory run", func(p *plugin, i int) string {
 			return checkCases(cases, results, i, func(*benchCase) bool { return true },
@@ -184,22 +217,31 @@ func report(w io.Writer, ps []*plugin, cases []*benchCase, results map[*benchCas
 					return fmt.Sprintf("+%.2f MiB", float64(r.memEnd-r.memHalf)/(1<<20)), r.memEnd == r.memHalf
 				})
 		}},
-		{"memory: no growth after warm-up", func(p *plugin, i int) string {
-			return checkCases(cases, results, i, func(*benchCase) bool { return true },
-				func(r, fr *result) (string, bool) {
-					return fmt.Sprintf("+%.2f MiB", float64(r.memEnd-r.memWarm)/(1<<20)), r.memEnd == r.memWarm
-				})
-		}},
 		{fmt.Sprintf("memory < 6 MiB after %d exchanges", s.memExchanges), func(p *plugin, i int) string {
 			return checkCases(cases, results, i, func(*benchCase) bool { return true },
 				func(r, fr *result) (string, bool) { return mib(r.memEnd) + " MiB", r.memEnd < targetMemBytes })
 		}},
-		{".wasm < 5 MB", func(p *plugin, i int) string {
-			if p.startErr != nil {
+		{fmt.Sprintf("memory ≤ %.1f× Higress's after %d exchanges", targetVsHigressMem, s.memExchanges), func(p *plugin, i int) string {
+			if hi < 0 || i == hi {
 				return "n/a"
 			}
-			v := fmt.Sprintf("%.2f MB", float64(p.size)/1e6)
-			if p.size < targetWasmBytes {
+			return pairedCases(cases, results, i, func(c *benchCase) *benchCase { return c },
+				func(c *benchCase, r, _ *result) (string, bool) {
+					h := results[c][hi]
+					if h.na != "" || h.memEnd == 0 {
+						return "", true
+					}
+					q := float64(r.memEnd) / float64(h.memEnd)
+					return fmt.Sprintf("%s %.2f×", c.id(), q), q <= targetVsHigressMem
+				}, hi)
+		}},
+		{fmt.Sprintf(".wasm ≤ %.1f× Higress's", targetVsHigressSize), func(p *plugin, i int) string {
+			if p.startErr != nil || hi < 0 || i == hi {
+				return "n/a"
+			}
+			q := float64(p.size) / float64(ps[hi].size)
+			v := fmt.Sprintf("%.2f MB, %.2f×", float64(p.size)/1e6, q)
+			if q <= targetVsHigressSize {
 				return "met (" + v + ")"
 			}
 			return "**missed** (" + v + ")"
@@ -220,6 +262,43 @@ func report(w io.Writer, ps []*plugin, cases []*benchCase, results map[*benchCas
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// pairedCases evaluates a target that compares plugin i on a case with a figure of
+// another case (base returns it, nil: the case does not count) or, given other, with
+// another plugin on the same case: "met" listing the values, or "missed" listing those
+// that miss it.
+func pairedCases(cases []*benchCase, results map[*benchCase][]*result, i int, base func(*benchCase) *benchCase,
+	eval func(c *benchCase, r, b *result) (string, bool), other ...int) string {
+	var missed, met []string
+	for _, c := range cases {
+		bc := base(c)
+		if bc == nil {
+			continue
+		}
+		r, b := results[c][i], results[bc][i]
+		if len(other) > 0 {
+			b = results[c][other[0]]
+		}
+		if r.na != "" || r.us == 0 || b == nil || b.na != "" {
+			continue
+		}
+		v, ok := eval(c, r, b)
+		switch {
+		case v == "":
+		case ok:
+			met = append(met, v)
+		default:
+			missed = append(missed, v)
+		}
+	}
+	switch {
+	case len(missed) > 0:
+		return "**missed**: " + strings.Join(missed, "; ")
+	case len(met) > 0:
+		return "met (" + strings.Join(met, ", ") + ")"
+	}
+	return "n/a"
 }
 
 // checkCases evaluates a target over the matching cases of plugin i: "met" with the

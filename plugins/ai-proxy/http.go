@@ -469,10 +469,19 @@ type requestHeaders struct{ pairs [][2]string }
 func (h *requestHeaders) read() {
 	h.pairs = requestHeaderPairs()
 	for i, kv := range h.pairs {
-		if strings.ToLower(kv[0]) != kv[0] {
+		if hasUpper(kv[0]) {
 			h.pairs[i][0] = strings.ToLower(kv[0])
 		}
 	}
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *requestHeaders) find(k string) int {
