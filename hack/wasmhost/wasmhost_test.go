@@ -465,6 +465,34 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
+// TestHostCalls: the VM counts the plugin's host calls by name, WASI ones included, and
+// ResetHostCalls starts over.
+func TestHostCalls(t *testing.T) {
+	h := load(t, testPluginPath, Options{})
+	vm := newVM(t, h, "")
+	vm.ResetHostCalls()
+	for range 2 {
+		s, err := vm.NewStream(nil)
+		require.NoError(t, err)
+		_, err = s.RequestHeaders(reqHeaders("pairs-1"), true)
+		require.NoError(t, err)
+		require.NoError(t, s.Done())
+	}
+	got := vm.HostCalls()
+	// per stream: the x-mode read, and the whole map read once
+	require.Equal(t, uint64(2), got["proxy_get_header_map_value"], "%v", got)
+	require.Equal(t, uint64(2), got["proxy_get_header_map_pairs"], "%v", got)
+	vm.ResetHostCalls()
+	require.Empty(t, vm.HostCalls())
+	// A WASI call: the Go runtime reads the clock for time.Now.
+	s, err := vm.NewStream(nil)
+	require.NoError(t, err)
+	_, err = s.RequestHeaders(reqHeaders("clock"), true)
+	require.NoError(t, err)
+	require.NoError(t, s.Done())
+	require.NotZero(t, vm.HostCalls()["wasi.clock_time_get"], "%v", vm.HostCalls())
+}
+
 func equalHeaders(a, b Headers) bool {
 	if len(a) != len(b) {
 		return false

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm"
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
@@ -141,6 +142,8 @@ func (h *httpContext) OnHttpRequestHeaders(numHeaders int, endOfStream bool) typ
 		_ = proxywasm.ReplaceHttpRequestHeader("x-foreign", val)
 	case "panic":
 		panic("boom")
+	case "clock":
+		sink += int(time.Now().UnixNano() & 1)
 	default:
 		// single-N / pairs-N: read N headers one host call each, or all of them in one
 		// proxy_get_header_map_pairs (BenchmarkHeaderReads).
