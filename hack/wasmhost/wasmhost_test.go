@@ -507,12 +507,13 @@ func equalHeaders(a, b Headers) bool {
 
 // BenchmarkHeaderReads compares, in this host, reading N request headers with one
 // proxy_get_header_map_value each against one proxy_get_header_map_pairs (the whole map,
-// 12 headers as a client sends them) searched in the guest. The x-mode read is common
-// to both.
+// 12 headers as a client sends them) searched in the guest — parsed by the SDK (two
+// string copies per header: pairs-N) or in place as ai-proxy does (rawpairs-N). The
+// x-mode read is common to all.
 func BenchmarkHeaderReads(b *testing.B) {
 	h := load(b, testPluginPath, Options{})
 	vm := newVM(b, h, "")
-	for _, mode := range []string{"none", "single-1", "single-2", "single-4", "single-8", "pairs-1", "pairs-8"} {
+	for _, mode := range []string{"none", "single-1", "single-2", "single-4", "single-8", "pairs-1", "pairs-8", "rawpairs-1", "rawpairs-8"} {
 		hs := reqHeaders(mode, [2]string{"content-type", "application/json"}, [2]string{"content-length", "1024"},
 			[2]string{"accept", "application/json"}, [2]string{"user-agent", "bench/1.0"},
 			[2]string{"x-request-id", "3f1c9a52-bench"}, [2]string{"authorization", "Bearer client-key"}, [2]string{"accept-encoding", "gzip"})

@@ -4,9 +4,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm"
 	"github.com/higress-group/proxy-wasm-go-sdk/proxywasm/types"
@@ -153,6 +155,16 @@ func (h *httpContext) OnHttpRequestHeaders(numHeaders int, endOfStream bool) typ
 				v, _ := proxywasm.GetHttpRequestHeader(name)
 				sink += len(v)
 			}
+		} else if n, ok := strings.CutPrefix(h.mode, "rawpairs-"); ok {
+			k, _ := strconv.Atoi(n)
+			hs := rawRequestHeaders()
+			for _, name := range readNames[:k] {
+				for _, kv := range hs {
+					if kv[0] == name {
+						sink += len(kv[1])
+					}
+				}
+			}
 		} else if n, ok := strings.CutPrefix(h.mode, "pairs-"); ok {
 			k, _ := strconv.Atoi(n)
 			hs, _ := proxywasm.GetHttpRequestHeaders()
@@ -222,4 +234,34 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 
 func (h *httpContext) OnHttpStreamDone() {
 	incShared("done")
+}
+
+//go:wasmimport env proxy_get_header_map_pairs
+func proxyGetHeaderMapPairs(mapType uint32, returnData unsafe.Pointer, returnSize *int32) uint32
+
+var (
+	rawData *byte
+	rawSize int32
+)
+
+// rawRequestHeaders reads the request headers with one host call and views the names
+// and values in place, as ai-proxy does (plugins/ai-proxy/pairs.go): one allocation for
+// the list instead of two per header.
+func rawRequestHeaders() [][2]string {
+	rawData, rawSize = nil, 0
+	if proxyGetHeaderMapPairs(0, unsafe.Pointer(&rawData), &rawSize) != 0 || rawData == nil {
+		return nil
+	}
+	b := unsafe.Slice(rawData, rawSize)
+	n := int(binary.LittleEndian.Uint32(b))
+	out := make([][2]string, n)
+	sizes, data := b[4:4+8*n], b[4+8*n:]
+	for i := range out {
+		kl := int(binary.LittleEndian.Uint32(sizes[8*i:]))
+		vl := int(binary.LittleEndian.Uint32(sizes[8*i+4:]))
+		out[i][0] = unsafe.String(unsafe.SliceData(data), kl)
+		out[i][1] = unsafe.String(unsafe.SliceData(data[kl+1:]), vl)
+		data = data[kl+vl+2:]
+	}
+	return out
 }
