@@ -2,7 +2,6 @@ package main
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ai-proxy/ai-proxy/provider"
@@ -21,7 +20,6 @@ type httpContext struct {
 	config *pluginConfig
 	req    *provider.Request
 	path   string // the client's :path
-	hdr    requestHeaders
 
 	// routing: the provider is chosen per request, once the body is read
 	routed     bool
@@ -59,8 +57,7 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 		return types.ActionContinue // the plugin is not configured for this route
 	}
 	h.config = cfg
-	h.hdr.read()
-	h.path = h.hdr.Get(":path")
+	h.path, _ = proxywasm.GetHttpRequestHeader(":path")
 	h.beginMonitor()
 	if cfg.routing != nil {
 		h.routed = true
@@ -103,11 +100,11 @@ func (h *httpContext) prepare(c *provider.Config) bool {
 	if h.mon != nil {
 		req.Observe()
 	}
-	if perr := req.PrepareUpload(&h.hdr); perr != nil {
+	if perr := req.PrepareUpload(requestHeaders{}); perr != nil {
 		h.reply(perr)
 		return false
 	}
-	req.RewriteRequestHeaders(&h.hdr)
+	req.RewriteRequestHeaders(requestHeaders{})
 	return true
 }
 
@@ -117,7 +114,7 @@ func (h *httpContext) prepare(c *provider.Config) bool {
 // route after a filter changes request headers.
 func (h *httpContext) choose(body []byte) types.Action {
 	api, _ := provider.Classify(h.path)
-	in := route.Input{Header: h.hdr.Get, Body: body, Anthropic: api == provider.APIAnthropicMessages, Intent: h.intent}
+	in := route.Input{Header: requestHeaders{}.Get, Body: body, Anthropic: api == provider.APIAnthropicMessages, Intent: h.intent}
 	if len(body) > 0 && body[0] == '{' {
 		in.Model = gjson.GetBytes(body, "model").String()
 	}
@@ -149,7 +146,7 @@ func (h *httpContext) choose(body []byte) types.Action {
 		return types.ActionPause
 	}
 	h.req.ModelOverride = h.decision.Target.Model
-	h.hdr.Set(route.ProviderHeader, c.ID)
+	requestHeaders{}.Set(route.ProviderHeader, c.ID)
 	if body == nil || !h.req.NeedsBody() {
 		return h.leave(body)
 	}
@@ -194,7 +191,7 @@ func (h *httpContext) finishBody(body []byte) types.Action {
 		return types.ActionPause
 	}
 	if h.fb != nil && h.fb.res != nil && h.fb.res.FirstPacketTimeout > 0 && h.req.Stream {
-		h.hdr.Set("x-envoy-upstream-rq-first-byte-timeout-ms", strconv.FormatInt(h.fb.res.FirstPacketTimeout.Milliseconds(), 10))
+		requestHeaders{}.Set("x-envoy-upstream-rq-first-byte-timeout-ms", strconv.FormatInt(h.fb.res.FirstPacketTimeout.Milliseconds(), 10))
 	}
 	return h.leave(body)
 }
@@ -219,7 +216,7 @@ func (h *httpContext) answered() {
 // rewriteBody converts the request body and replaces it; false means an error reply
 // was sent instead.
 func (h *httpContext) rewriteBody(body []byte) bool {
-	out, perr := h.req.RewriteRequestBody(body, &h.hdr)
+	out, perr := h.req.RewriteRequestBody(body, requestHeaders{})
 	if perr != nil {
 		h.reply(perr)
 		return false
@@ -455,71 +452,16 @@ func sendErrorProtocol(e *provider.Error, p provider.Protocol) {
 		[][2]string{{"content-type", "application/json"}}, e.Body(p), -1)
 }
 
-// requestHeaders is the request's headers as provider.Headers: read once, with one
-// proxy_get_header_map_pairs, and kept in step with the plugin's own changes, so that a
-// Get costs no host call, and a Set of the value already there or a Del of a header
-// that is not there none either. The plugin looks for more headers per request (the
-// path, five client credential headers, content-length, the consumer, routing rules')
-// than a map read costs single reads; see BENCHMARKS.md.
-type requestHeaders struct{ pairs [][2]string }
+// requestHeaders adapts the host's request headers to provider.Headers, one host call
+// per read, set or removal. Measured in the bench host, reading the whole map once
+// (proxy_get_header_map_pairs, even parsed in place) and serving reads from it cost more
+// than the single calls it saved: the map's memory and list are garbage per request, and
+// at this plugin's GOGC the extra collection work outweighs ~6 host calls (BENCHMARKS.md).
+type requestHeaders struct{}
 
-// read takes the host's headers. Envoy's names are lower case already; any other host's
-// are lowered here, once, so that lookups compare exactly (names asked for are lower
-// case, see provider.Headers).
-func (h *requestHeaders) read() {
-	h.pairs = requestHeaderPairs()
-	for i, kv := range h.pairs {
-		if hasUpper(kv[0]) {
-			h.pairs[i][0] = strings.ToLower(kv[0])
-		}
-	}
-}
-
-func hasUpper(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			return true
-		}
-	}
-	return false
-}
-
-func (h *requestHeaders) find(k string) int {
-	for i, kv := range h.pairs {
-		if kv[0] == k {
-			return i
-		}
-	}
-	return -1
-}
-
-func (h *requestHeaders) Get(k string) string {
-	if i := h.find(k); i >= 0 {
-		return h.pairs[i][1]
-	}
-	return ""
-}
-
-func (h *requestHeaders) Set(k, v string) {
-	switch i := h.find(k); {
-	case i < 0:
-		h.pairs = append(h.pairs, [2]string{k, v})
-	case h.pairs[i][1] == v:
-		return // unchanged
-	default:
-		h.pairs[i][1] = v
-	}
-	_ = proxywasm.ReplaceHttpRequestHeader(k, v)
-}
-
-func (h *requestHeaders) Del(k string) {
-	i := h.find(k)
-	if i < 0 {
-		return // not there
-	}
-	h.pairs = append(h.pairs[:i], h.pairs[i+1:]...)
-	_ = proxywasm.RemoveHttpRequestHeader(k)
-}
+func (requestHeaders) Get(k string) string { v, _ := proxywasm.GetHttpRequestHeader(k); return v }
+func (requestHeaders) Set(k, v string)     { _ = proxywasm.ReplaceHttpRequestHeader(k, v) }
+func (requestHeaders) Del(k string)        { _ = proxywasm.RemoveHttpRequestHeader(k) }
 
 // responseHeaders adapts the host's response headers to provider.Headers.
 
