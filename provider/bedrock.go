@@ -2,6 +2,7 @@ package provider
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,8 @@ func init() {
 type AWSConfig struct {
 	Region, AccessKey, SecretKey, SessionToken string
 	AdditionalFields                           string // raw JSON object
+	// `bedrockPromptCachePointPositions` (raw JSON object) and `promptCacheRetention`.
+	CachePointPositions, CacheRetention string
 
 	bedrock *bedrock.Options // built by setupBedrock, shared read-only by requests
 }
@@ -52,6 +55,10 @@ func readAWSConfig(v gjson.Result) AWSConfig {
 	if f := v.Get("bedrockAdditionalFields"); f.Exists() {
 		a.AdditionalFields = f.Raw
 	}
+	if f := v.Get("bedrockPromptCachePointPositions"); f.Exists() {
+		a.CachePointPositions = f.Raw
+	}
+	a.CacheRetention = v.Get("promptCacheRetention").String()
 	return a
 }
 
@@ -75,7 +82,15 @@ func setupBedrock(c *Config) error {
 		return errors.New("bedrockAdditionalFields: must be an object")
 	}
 	c.Host = "bedrock-runtime." + a.Region + ".amazonaws.com"
-	a.bedrock = &bedrock.Options{Host: c.Host, AdditionalFields: a.AdditionalFields}
+	a.bedrock = &bedrock.Options{Host: c.Host, AdditionalFields: a.AdditionalFields, CacheRetention: a.CacheRetention}
+	if _, ok := bedrock.CacheTTL(a.CacheRetention); a.CacheRetention != "" && !ok {
+		return errors.New("promptCacheRetention: " + strconv.Quote(a.CacheRetention) + " is not in_memory or 24h")
+	}
+	points, err := readCachePoints(a.CachePointPositions)
+	if err != nil {
+		return err
+	}
+	a.bedrock.CachePoints = points
 	if a.AccessKey != "" {
 		a.bedrock.Key = &sign.AWS{AccessKey: a.AccessKey, SecretKey: a.SecretKey, SessionToken: a.SessionToken, Region: a.Region, Service: "bedrock"}
 		if c.Original {
@@ -132,4 +147,39 @@ func (c *Config) streamAccept() string {
 		return c.spec.StreamContentType
 	}
 	return "text/event-stream"
+}
+
+// readCachePoints reads `bedrockPromptCachePointPositions`, an object of booleans keyed
+// systemPrompt, lastUserMessage, lastMessage (any case, with or without _ or -). Unset,
+// only the system prompt gets a cache point, as in Higress.
+func readCachePoints(raw string) (bedrock.CachePoints, error) {
+	if strings.TrimSpace(raw) == "" {
+		return bedrock.CachePoints{System: true}, nil
+	}
+	obj := gjson.Parse(raw)
+	if !obj.IsObject() {
+		return bedrock.CachePoints{}, errors.New("bedrockPromptCachePointPositions: must be an object of booleans")
+	}
+	var p bedrock.CachePoints
+	var err error
+	obj.ForEach(func(k, v gjson.Result) bool {
+		if v.Type != gjson.True && v.Type != gjson.False {
+			err = errors.New("bedrockPromptCachePointPositions." + k.String() + ": must be true or false")
+			return false
+		}
+		on := v.Bool()
+		switch strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(k.String())) {
+		case "systemprompt":
+			p.System = on
+		case "lastusermessage":
+			p.LastUser = on
+		case "lastmessage":
+			p.Last = on
+		default:
+			err = errors.New("bedrockPromptCachePointPositions: unknown position " + strconv.Quote(k.String()) + " (systemPrompt, lastUserMessage, lastMessage)")
+			return false
+		}
+		return true
+	})
+	return p, err
 }

@@ -65,11 +65,14 @@ func TestBedrockUpstream(t *testing.T) {
 
 func TestBedrockConfigErrors(t *testing.T) {
 	for cfg, want := range map[string]string{
-		`{"type":"bedrock","apiTokens":["k"]}`:                                                       "provider.awsRegion: required",
-		`{"type":"bedrock","awsRegion":"us-east-1"}`:                                                 "provider.apiTokens: required for provider type \"bedrock\"",
-		`{"type":"bedrock","awsRegion":"us-east-1","awsAccessKey":"a"}`:                              "provider.awsSecretKey: required with awsAccessKey",
-		`{"type":"bedrock","awsRegion":"us-east-1","awsSecretKey":"s"}`:                              "provider.awsAccessKey: required with awsSecretKey",
-		`{"type":"bedrock","awsRegion":"us-east-1","apiTokens":["k"],"bedrockAdditionalFields":[1]}`: "provider.bedrockAdditionalFields: must be an object",
+		`{"type":"bedrock","apiTokens":["k"]}`:                                                                                  "provider.awsRegion: required",
+		`{"type":"bedrock","awsRegion":"us-east-1"}`:                                                                            "provider.apiTokens: required for provider type \"bedrock\"",
+		`{"type":"bedrock","awsRegion":"us-east-1","awsAccessKey":"a"}`:                                                         "provider.awsSecretKey: required with awsAccessKey",
+		`{"type":"bedrock","awsRegion":"us-east-1","awsSecretKey":"s"}`:                                                         "provider.awsAccessKey: required with awsSecretKey",
+		`{"type":"bedrock","awsRegion":"us-east-1","apiTokens":["k"],"bedrockAdditionalFields":[1]}`:                            "provider.bedrockAdditionalFields: must be an object",
+		`{"type":"bedrock","awsRegion":"us-east-1","apiTokens":["k"],"promptCacheRetention":"forever"}`:                         "provider.promptCacheRetention: \"forever\" is not in_memory or 24h",
+		`{"type":"bedrock","awsRegion":"us-east-1","apiTokens":["k"],"bedrockPromptCachePointPositions":{"firstMessage":true}}`: "provider.bedrockPromptCachePointPositions: unknown position \"firstMessage\"",
+		`{"type":"bedrock","awsRegion":"us-east-1","apiTokens":["k"],"bedrockPromptCachePointPositions":{"lastMessage":"yes"}}`: "provider.bedrockPromptCachePointPositions.lastMessage: must be true or false",
 	} {
 		_, err := ParseConfig(gjson.Parse(cfg), "provider")
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
@@ -116,5 +119,56 @@ func TestBedrockEventStreamAnswer(t *testing.T) {
 		if u := r.Usage(); u.PromptTokens != 3 || u.CompletionTokens != 1 {
 			t.Errorf("%s: usage %+v", tc.path, u)
 		}
+	}
+}
+
+// TestBedrockPromptCachePoints: promptCacheRetention (or the request's
+// prompt_cache_retention) puts Converse cachePoint blocks where
+// bedrockPromptCachePointPositions says — by default after the system prompt only — on
+// models that cache (Claude, Nova); "24h" becomes Bedrock's longest ttl, 1h.
+func TestBedrockPromptCachePoints(t *testing.T) {
+	const conversation = `"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},{"role":"user","content":"again"},{"role":"assistant","content":"sure"}]`
+	point := func(ttl string) string {
+		if ttl == "" {
+			return `{"cachePoint":{"type":"default"}}`
+		}
+		return `{"cachePoint":{"type":"default","ttl":"` + ttl + `"}}`
+	}
+	for _, tt := range []struct {
+		name, config, request  string
+		system, lastUser, last string // the last block of each place, raw JSON
+	}{
+		{"no retention: no points", `}`, `{"model":"gpt-4o",` + conversation + `}`,
+			`{"text":"be brief"}`, `{"text":"again"}`, `{"text":"sure"}`},
+		{"retention from the config, default positions", `,"promptCacheRetention":"in_memory"}`, `{"model":"gpt-4o",` + conversation + `}`,
+			point(""), `{"text":"again"}`, `{"text":"sure"}`},
+		{"the request's retention wins; every position", `,"promptCacheRetention":"in_memory","bedrockPromptCachePointPositions":{"system_prompt":false,"lastUserMessage":true,"last-message":true}}`,
+			`{"model":"gpt-4o","prompt_cache_retention":"24h",` + conversation + `}`,
+			`{"text":"be brief"}`, point("1h"), point("1h")},
+		{"a model that does not cache", `{"type":"bedrock","awsRegion":"us-west-2","apiTokens":["k"],"promptCacheRetention":"in_memory","modelMapping":{"*":"meta.llama3-70b-instruct-v1:0"}}`, `{"model":"gpt-4o",` + conversation + `}`,
+			`{"text":"be brief"}`, `{"text":"again"}`, `{"text":"sure"}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := bedrockKeys + tt.config
+			if strings.HasPrefix(tt.config, "{") {
+				cfg = tt.config // a whole config
+			}
+			_, body := upstream(t, mustConfig(t, cfg), "/v1/chat/completions", tt.request, nil)
+			root := gjson.Parse(body)
+			if !gjson.Valid(body) {
+				t.Fatalf("invalid JSON: %s", body)
+			}
+			for place, want := range map[string]string{"system.@reverse.0": tt.system, "messages.2.content.@reverse.0": tt.lastUser, "messages.3.content.@reverse.0": tt.last} {
+				if got := root.Get(place).Raw; got != want {
+					t.Errorf("%s: got %s, want %s (body %s)", place, got, want, body)
+				}
+			}
+		})
+	}
+	// One point when the last turn is the last user turn.
+	_, body := upstream(t, mustConfig(t, bedrockKeys+`,"promptCacheRetention":"in_memory","bedrockPromptCachePointPositions":{"lastUserMessage":true,"lastMessage":true}}`),
+		"/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if got := gjson.Get(body, "messages.0.content").Raw; got != `[{"text":"hi"},`+point("")+`]` {
+		t.Errorf("last user turn = last turn: got %s", got)
 	}
 }

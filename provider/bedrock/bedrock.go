@@ -10,6 +10,7 @@ package bedrock
 
 import (
 	"hash/fnv"
+	"strings"
 	"time"
 
 	"github.com/ai-proxy/ai-proxy/provider/sign"
@@ -27,6 +28,29 @@ type Options struct {
 	// AdditionalFields is `bedrockAdditionalFields`: a raw JSON object whose members go
 	// into additionalModelRequestFields.
 	AdditionalFields string
+	// CachePoints says where prompt-cache points go (`bedrockPromptCachePointPositions`);
+	// CacheRetention is `promptCacheRetention`, the default of a request's
+	// prompt_cache_retention. Points are set only for models that cache (Claude, Nova).
+	CachePoints    CachePoints
+	CacheRetention string
+}
+
+// CachePoints are the places of Converse cachePoint blocks: after the system prompt,
+// at the end of the last user turn, at the end of the last turn.
+type CachePoints struct{ System, LastUser, Last bool }
+
+// CacheTTL maps an OpenAI prompt_cache_retention to a cachePoint's ttl: "in_memory" (or
+// "in-memory") is Bedrock's default five minutes (no ttl), "24h" its longest, "1h". ok is
+// false for no retention or one Bedrock has no counterpart for.
+func CacheTTL(retention string) (ttl string, ok bool) {
+	r := strings.NewReplacer("-", "_", " ", "_").Replace(strings.ToLower(strings.TrimSpace(retention)))
+	switch r {
+	case "in_memory", "inmemory":
+		return "", true
+	case "24h":
+		return "1h", true
+	}
+	return "", false
 }
 
 // Chat converts one OpenAI chat exchange to Converse and back. Create one per request

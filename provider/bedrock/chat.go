@@ -63,7 +63,15 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 		return nil, err
 	}
 	out = w.close()
+	ttl, cache := t.cacheTTL(root)
+	if cache {
+		out = w.cachePoints(t.opts.CachePoints, ttl)
+	}
 	out = append(out, ']')
+	if len(sys) > 0 && cache && t.opts.CachePoints.System {
+		sys = append(sys, ',')
+		sys = appendCachePoint(sys, ttl)
+	}
 	if len(sys) > 0 {
 		out = append(out, `,"system":[`...)
 		out = append(out, sys...)
@@ -81,11 +89,53 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 	return out, nil
 }
 
+// cacheTTL reports whether the request gets prompt-cache points, and their ttl: the
+// request's prompt_cache_retention, else promptCacheRetention, on a model that caches.
+func (t *Chat) cacheTTL(root gjson.Result) (string, bool) {
+	retention := root.Get("prompt_cache_retention").String()
+	if retention == "" {
+		retention = t.opts.CacheRetention
+	}
+	if !isClaude(t.model) && !strings.Contains(t.model, "amazon.nova") {
+		return "", false
+	}
+	return CacheTTL(retention)
+}
+
+func appendCachePoint(dst []byte, ttl string) []byte {
+	dst = append(dst, `{"cachePoint":{"type":"default"`...)
+	if ttl != "" {
+		dst = append(dst, `,"ttl":`...)
+		dst = translator.AppendString(dst, ttl)
+	}
+	return append(dst, "}}"...)
+}
+
+// cachePoints inserts cachePoint blocks at the end of the last user turn and of the last
+// turn (one block when they are the same turn).
+func (w *msgWriter) cachePoints(at CachePoints, ttl string) []byte {
+	var ends []int // descending, so an insertion leaves the other offset valid
+	if at.Last && w.lastEnd > 0 {
+		ends = append(ends, w.lastEnd)
+	}
+	if at.LastUser && w.lastUserEnd > 0 && (!at.Last || w.lastUserEnd != w.lastEnd) {
+		ends = append(ends, w.lastUserEnd)
+	}
+	for _, end := range ends {
+		point := appendCachePoint([]byte{','}, ttl)
+		w.out = append(w.out[:end], append(point, w.out[end:]...)...)
+	}
+	return w.out
+}
+
 // msgWriter appends Converse messages, merging consecutive ones of the same role.
 type msgWriter struct {
 	out    []byte
 	role   string
 	blocks int
+	// Where the content lists of the last user turn and of the last turn end (the
+	// offset of their closing bracket), for prompt-cache points; 0: none.
+	lastUserEnd, lastEnd int
 }
 
 func (w *msgWriter) open(role string) {
@@ -115,6 +165,10 @@ func (w *msgWriter) close() []byte {
 		if w.blocks == 0 {
 			// Bedrock refuses empty content; a turn with nothing says so.
 			w.out = append(w.out, `{"text":" "}`...)
+		}
+		w.lastEnd = len(w.out)
+		if w.role == "user" {
+			w.lastUserEnd = w.lastEnd
 		}
 		w.out = append(w.out, "]}"...)
 		w.role = ""
