@@ -24,7 +24,7 @@ const bedrockEventStream = "application/vnd.amazon.eventstream"
 // Responses clients reach it through the chat bridges.
 func init() {
 	register("bedrock", &Spec{
-		Paths:             map[API]string{APIChatCompletion: "/model/{model}/converse"},
+		Paths:             map[API]string{APIChatCompletion: "/model/{model}/converse", APIImageGeneration: "/model/{model}/invoke"},
 		StreamContentType: bedrockEventStream,
 		KeylessWith:       []string{"awsAccessKey", "awsSecretKey"},
 		// Bedrock Runtime's own routes, passed with protocol: original (signed).
@@ -128,16 +128,19 @@ func signBedrockNative(r *Request, body []byte, h Headers) {
 }
 
 func translateBedrock(c *Config, r *Request) translator.Translator {
-	if r.API == APIChatCompletion {
-		o := c.AWS.bedrock
-		if c.Host != o.Host { // providerDomain: the signed host is the one reached
-			cp := *o
-			cp.Host = c.Host
-			o = &cp
-		}
-		return bedrock.NewChat(o)
+	if r.API != APIChatCompletion && r.API != APIImageGeneration {
+		return nil
 	}
-	return nil
+	o := c.AWS.bedrock
+	if c.Host != o.Host { // providerDomain: the signed host is the one reached
+		cp := *o
+		cp.Host = c.Host
+		o = &cp
+	}
+	if r.API == APIImageGeneration {
+		return bedrock.NewImages(o)
+	}
+	return bedrock.NewChat(o)
 }
 
 // streamAccept is the accept header of a streaming request: the spec's stream content

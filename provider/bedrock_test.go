@@ -32,6 +32,9 @@ func TestBedrockUpstream(t *testing.T) {
 				":path": "/model/arn%3Aaws%3Abedrock%3Aeu-central-1%3A123%3Aapplication-inference-profile%2Fabc/converse"}},
 		{"anthropic client through the chat bridge", bedrockKeys + `}`, "/v1/messages", anthropicBody, map[string]string{
 			":path": "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse-stream", "authorization": "*"}},
+		{"image generation on InvokeModel", `{"type":"bedrock","awsRegion":"us-east-1","awsAccessKey":"AKID","awsSecretKey":"secret","modelMapping":{"dall-e-3":"amazon.nova-canvas-v1:0"}}`,
+			"/v1/images/generations", `{"model":"dall-e-3","prompt":"a red fox"}`, map[string]string{
+				":authority": "bedrock-runtime.us-east-1.amazonaws.com", ":path": "/model/amazon.nova-canvas-v1%3A0/invoke", "authorization": "*"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,14 +46,14 @@ func TestBedrockUpstream(t *testing.T) {
 					t.Errorf("header %s: got %q, want %q", k, got, want)
 				}
 			}
-			if !gjson.Get(body, "messages.0.content.0.text").Exists() {
+			if !gjson.Get(body, "messages.0.content.0.text").Exists() && gjson.Get(body, "taskType").Str != "TEXT_IMAGE" {
 				t.Errorf("body not converted: %s", body)
 			}
 			if c.AWS.AccessKey == "" {
 				return
 			}
 			// The signature verifies over the body that leaves.
-			k := sign.AWS{AccessKey: "AKID", SecretKey: "secret", SessionToken: c.AWS.SessionToken, Region: "us-west-2", Service: "bedrock"}
+			k := sign.AWS{AccessKey: "AKID", SecretKey: "secret", SessionToken: c.AWS.SessionToken, Region: c.AWS.Region, Service: "bedrock"}
 			hs := []sign.Header{{Name: "host", Value: h[":authority"]}, {Name: "x-amz-date", Value: h["x-amz-date"]}}
 			if tok := h["x-amz-security-token"]; tok != "" {
 				hs = append(hs, sign.Header{Name: "x-amz-security-token", Value: tok})

@@ -15,6 +15,7 @@ var minimalConfigs = map[string]string{
 	"vllm":    `"vllmServerHost":"vllm.local:8000"`,
 	"generic": `"genericHost":"llm.local"`,
 	"comfyui": `"comfyuiServerHost":"comfy.local"`,
+	"bedrock": `"awsRegion":"us-east-1"`,
 }
 
 // TestREADMEUseCaseTable: the README's use-case table has exactly the rows of

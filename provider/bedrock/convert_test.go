@@ -2,9 +2,15 @@ package bedrock
 
 import (
 	"bytes"
+	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ai-proxy/ai-proxy/provider/translator"
+	"github.com/tidwall/gjson"
 )
 
 func TestEventStreamChecksums(t *testing.T) {
@@ -122,4 +128,62 @@ func BenchmarkStreamEvent(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		out, _ = c.ResponseStream(out[:0], ev, false)
 	}
+}
+
+// TestImages: an OpenAI image generation as a Nova Canvas / Titan TEXT_IMAGE request,
+// its base64 images as b64_json, Nova's content-filter error as a 400, bad input named.
+func TestImages(t *testing.T) {
+	c := NewImages(testOpts)
+	c.Now = func() time.Time { return fixedNow }
+	got, err := c.RequestBody([]byte(`{"model":"amazon.nova-canvas-v1:0","prompt":"a red fox","n":2,"size":"1280x720","quality":"hd","response_format":"url"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"a red fox"},"imageGenerationConfig":{"numberOfImages":2,"width":1280,"height":720,"quality":"premium"}}`; string(got) != want {
+		t.Errorf("request:\n got %s\nwant %s", got, want)
+	}
+	if got, _ := c.RequestBody([]byte(`{"model":"m","prompt":"p"}`)); !strings.Contains(string(got), `"numberOfImages":1,"width":1024,"height":1024}`) {
+		t.Errorf("defaults: %s", got)
+	}
+	answer, err := c.ResponseBody(200, []byte(`{"images":["iVBORw0KGgo=","R0lGODlh"],"error":null}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"created":` + strconv.FormatInt(fixedNow.Unix(), 10) + `,"data":[{"b64_json":"iVBORw0KGgo="},{"b64_json":"R0lGODlh"}]}`; string(answer) != want {
+		t.Errorf("answer:\n got %s\nwant %s", answer, want)
+	}
+	_, err = c.ResponseBody(200, []byte(`{"images":[],"error":"This request has been blocked by our content filters."}`))
+	var se *translator.StatusError
+	if !errors.As(err, &se) || se.Status != 400 || se.Code != "content_filter" {
+		t.Errorf("content filter: %v", err)
+	}
+	if e, _ := c.ResponseBody(400, []byte(`{"message":"Malformed input request"}`)); !strings.Contains(string(e), "Malformed input request") {
+		t.Errorf("error: %s", e)
+	}
+	for body, want := range map[string]string{
+		`{"model":"m"}`:                           "prompt: required",
+		`{"model":"m","prompt":"p","n":0}`:        "n: must be a positive integer",
+		`{"model":"m","prompt":"p","size":"big"}`: `size: "big" is not WIDTHxHEIGHT`,
+	} {
+		if _, err := NewImages(testOpts).RequestBody([]byte(body)); err == nil || err.Error() != want {
+			t.Errorf("%s: got %v, want %s", body, err, want)
+		}
+	}
+}
+
+// FuzzImages: any request or answer body gives an answer or an error, never a panic, and
+// a converted request or answer is JSON.
+func FuzzImages(f *testing.F) {
+	f.Add([]byte(`{"model":"amazon.nova-canvas-v1:0","prompt":"a fox","n":2,"size":"512x512","quality":"hd"}`))
+	f.Add([]byte(`{"images":["aGk="],"error":null}`))
+	f.Add([]byte(`{"images":[1],"error":"blocked"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		c := NewImages(testOpts)
+		if out, err := c.RequestBody(body); err == nil && !gjson.ValidBytes(out) {
+			t.Fatalf("request not JSON: %s", out)
+		}
+		if out, err := c.ResponseBody(200, body); err == nil && !gjson.ValidBytes(out) {
+			t.Fatalf("answer not JSON: %s", out)
+		}
+	})
 }
