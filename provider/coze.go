@@ -1,7 +1,5 @@
 package provider
 
-import "errors"
-
 // Coze: type "coze", the Coze (扣子) OpenAPI at api.coze.cn with the personal access
 // token as bearer. As in Higress, Coze is served with `protocol: original` only: Coze
 // has no OpenAI-compatible API, so clients speak Coze's own (POST /v3/chat and its
@@ -13,16 +11,5 @@ func init() {
 	register("coze", &Spec{
 		Host:           "api.coze.cn",
 		NativePrefixes: []string{"/v1/", "/v3/"},
-		Setup:          needToken("coze"),
 	})
-}
-
-// needToken fails a config of a provider type that cannot be reached without a token.
-func needToken(typ string) func(*Config) error {
-	return func(c *Config) error {
-		if len(c.APITokens) == 0 {
-			return errors.New("apiTokens: required for provider type \"" + typ + "\"")
-		}
-		return nil
-	}
 }

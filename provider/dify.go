@@ -52,9 +52,6 @@ func readAgentsConfig(v gjson.Result) AgentsConfig {
 }
 
 func setupDify(c *Config) error {
-	if err := needToken("dify")(c); err != nil {
-		return err
-	}
 	a := &c.Agents
 	bot, ok := dify.ParseBot(a.BotType)
 	if !ok {
