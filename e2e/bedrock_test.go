@@ -31,11 +31,7 @@ func requireBedrockUpstream(t *testing.T, e *env, path string) mock.Request {
 	require.Equal(t, "bedrock-runtime.us-east-1.amazonaws.com", strings.Split(up.Host, ":")[0])
 	require.True(t, strings.HasPrefix(up.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential=AKIDMOCK/"))
 	require.Equal(t, "mock-session-token", up.Header.Get("X-Amz-Security-Token"))
-	for k, vs := range up.Header {
-		for _, v := range vs {
-			require.NotContains(t, v, clientKey, "client key forwarded in %s", k)
-		}
-	}
+	requireNoClientKey(t, up.Header)
 	return up
 }
 

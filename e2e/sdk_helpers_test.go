@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -113,4 +114,14 @@ func requireStreamedToolCall(t *testing.T, client openai.Client, model string) (
 	require.Equal(t, "get_weather", calls[0].Function.Name)
 	require.Equal(t, mock.ToolArguments, calls[0].Function.Arguments)
 	return params, acc
+}
+
+// requireNoClientKey: no header the provider received carries the client's own key.
+func requireNoClientKey(t *testing.T, h http.Header) {
+	t.Helper()
+	for k, vs := range h {
+		for _, v := range vs {
+			require.NotContains(t, v, clientKey, "client key forwarded in %s", k)
+		}
+	}
 }

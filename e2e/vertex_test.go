@@ -56,11 +56,7 @@ func requireVertexUpstream(t *testing.T, e *env, path string) mock.Request {
 	require.Equal(t, path, up.Path)
 	require.Equal(t, "us-central1-aiplatform.googleapis.com", strings.Split(up.Host, ":")[0])
 	require.True(t, strings.HasPrefix(up.Header.Get("Authorization"), "Bearer ya29.mock-"), up.Header.Get("Authorization"))
-	for k, vs := range up.Header {
-		for _, v := range vs {
-			require.NotContains(t, v, clientKey, "client key forwarded in %s", k)
-		}
-	}
+	requireNoClientKey(t, up.Header)
 	return up
 }
 
