@@ -43,9 +43,8 @@ type CachePoints struct{ System, LastUser, Last bool }
 // "in-memory") is Bedrock's default five minutes (no ttl), "24h" its longest, "1h". ok is
 // false for no retention or one Bedrock has no counterpart for.
 func CacheTTL(retention string) (ttl string, ok bool) {
-	r := strings.NewReplacer("-", "_", " ", "_").Replace(strings.ToLower(strings.TrimSpace(retention)))
-	switch r {
-	case "in_memory", "inmemory":
+	switch strings.ToLower(strings.TrimSpace(retention)) {
+	case "in_memory", "in-memory", "in memory", "inmemory":
 		return "", true
 	case "24h":
 		return "1h", true

@@ -92,12 +92,12 @@ func (t *Chat) RequestBody(body []byte) ([]byte, error) {
 // cacheTTL reports whether the request gets prompt-cache points, and their ttl: the
 // request's prompt_cache_retention, else promptCacheRetention, on a model that caches.
 func (t *Chat) cacheTTL(root gjson.Result) (string, bool) {
+	if !isClaude(t.model) && !strings.Contains(t.model, "amazon.nova") {
+		return "", false // no body scan for models that do not cache
+	}
 	retention := root.Get("prompt_cache_retention").String()
 	if retention == "" {
 		retention = t.opts.CacheRetention
-	}
-	if !isClaude(t.model) && !strings.Contains(t.model, "amazon.nova") {
-		return "", false
 	}
 	return CacheTTL(retention)
 }
