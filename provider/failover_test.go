@@ -128,6 +128,13 @@ func TestInBandError(t *testing.T) {
 func TestObservedStreamCut(t *testing.T) {
 	openai := "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\ndata: [DONE]\n\n"
 	anth := "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":1}}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+	// OpenAI's response.completed event carries the whole response: its name is far
+	// more than a few hundred bytes from the stream's end.
+	resp := "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"status\":\"in_progress\"}}\n\n" +
+		"event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"delta\":\"hi\"}\n\n" +
+		"event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_number\":2,\"response\":{\"id\":\"resp_1\",\"status\":\"completed\",\"instructions\":\"" +
+		strings.Repeat("Be brief. ", 60) + "\",\"output\":[],\"usage\":{\"input_tokens\":1,\"output_tokens\":1,\"total_tokens\":2}}}\n\n"
+	incomplete := strings.Replace(resp, "response.completed", "response.incomplete", 2)
 	for _, tt := range []struct {
 		name, path, config, stream string
 		cut                        bool
@@ -136,6 +143,15 @@ func TestObservedStreamCut(t *testing.T) {
 		{"openai cut", "/v1/chat/completions", `{"type":"openai","apiTokens":["k"]}`, openai[:60], true},
 		{"anthropic whole", "/v1/messages", `{"type":"claude","apiTokens":["k"]}`, anth, false},
 		{"anthropic cut", "/v1/messages", `{"type":"claude","apiTokens":["k"]}`, anth[:90], true},
+		{"anthropic cut in its last event", "/v1/messages", `{"type":"claude","apiTokens":["k"]}`, anth[:len(anth)-4], true},
+		{"anthropic whole, CRLF lines", "/v1/messages", `{"type":"claude","apiTokens":["k"]}`, strings.ReplaceAll(anth, "\n", "\r\n"), false},
+		{"anthropic cut, CRLF lines", "/v1/messages", `{"type":"claude","apiTokens":["k"]}`, strings.ReplaceAll(anth[:90], "\n", "\r\n"), true},
+		{"openai [DONE] without its blank line", "/v1/chat/completions", `{"type":"openai","apiTokens":["k"]}`, strings.TrimRight(openai, "\n"), false},
+		{"openai [DONE] inside a text is no end", "/v1/chat/completions", `{"type":"openai","apiTokens":["k"]}`, "data: {\"choices\":[{\"delta\":{\"content\":\"data: [DONE]\\n\\n\"}}]}\n\n", true},
+		{"responses whole", "/v1/responses", `{"type":"openai","apiTokens":["k"]}`, resp, false},
+		{"responses incomplete", "/v1/responses", `{"type":"openai","apiTokens":["k"]}`, incomplete, false},
+		{"responses cut in its last event", "/v1/responses", `{"type":"openai","apiTokens":["k"]}`, resp[:len(resp)-40], true},
+		{"responses cut between events", "/v1/responses", `{"type":"openai","apiTokens":["k"]}`, resp[:strings.Index(resp, "event: response.completed")], true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, step := range []int{1, 7, len(tt.stream)} {
@@ -163,4 +179,24 @@ func TestObservedStreamCut(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzLastEvent: the last-event check never panics, and how the stream is split into
+// pieces does not change which event it finds last nor whether that one ended.
+func FuzzLastEvent(f *testing.F) {
+	f.Add([]byte("data: {\"a\":1}\n\ndata: [DONE]\n\n"), uint8(3))
+	f.Add([]byte("event: message_stop\r\ndata: {}\r\n\r\n"), uint8(1))
+	f.Add([]byte("\n\n\nevent: response.completed\ndata: {\"type\":\"response.completed\"}"), uint8(5))
+	f.Fuzz(func(t *testing.T, stream []byte, step uint8) {
+		var whole, split lastEvent
+		whole.feed(stream)
+		for i := 0; i < len(stream); i += int(step) + 1 {
+			split.feed(stream[i:min(i+int(step)+1, len(stream))])
+		}
+		for _, names := range [][]string{{"[DONE]"}, {"message_stop"}, {"response.completed"}} {
+			if whole.is(names) != split.is(names) {
+				t.Fatalf("%q split by %d: %v whole, %v split (heads %q, %q)", stream, step+1, whole.is(names), split.is(names), whole.head, split.head)
+			}
+		}
+	})
 }

@@ -67,29 +67,24 @@ func (r *Request) ObserveBody(body []byte) {
 
 // ObserveChunk reads the next piece of a passed-through stream and returns what to append
 // to it: nothing while it goes well, and at its end, when the upstream stopped before
-// the protocol's last event (OpenAI `[DONE]`, Anthropic `message_stop`), an error in the
-// client's protocol, so that the cut never passes for a complete answer.
+// the protocol's last event (OpenAI `[DONE]`, Anthropic `message_stop`, Responses
+// `response.completed`/`incomplete`/`failed`), an error in the client's protocol, so
+// that the cut never passes for a complete answer.
 func (r *Request) ObserveChunk(chunk []byte, end bool) []byte {
 	if r.scanner != nil {
 		r.scanner.Piece(chunk, end)
 		r.scanned = end
 	}
-	r.tail = appendTail(r.tail, chunk)
+	r.last.feed(chunk)
 	if !end || r.API == APIEmbeddings || r.API == APICohereRerank {
 		return nil
 	}
-	terminal := "data: [DONE]"
-	if r.Protocol == ProtocolAnthropic {
-		terminal = "message_stop"
-	} else if r.API == APIResponses {
-		terminal = "response.completed"
-	}
-	if bytes.Contains(r.tail, []byte(terminal)) {
+	if r.last.is(r.terminalEvents()) {
 		return nil
 	}
 	r.truncated = true
 	var out []byte
-	if len(r.tail) > 0 && !bytes.HasSuffix(r.tail, []byte("\n\n")) {
+	if r.last.read && r.last.newlines < 2 {
 		out = append(out, "\n\n"...) // end the broken event, which the client then rejects
 	}
 	if r.Protocol == ProtocolAnthropic {
@@ -97,23 +92,89 @@ func (r *Request) ObserveChunk(chunk []byte, end bool) []byte {
 		out = translator.AppendAnthropicError(out, translator.StreamCutMessage, "api_error")
 		return append(out, "\n\n"...)
 	}
+	// A data object holding "error" is what the OpenAI SDKs raise, for chat and
+	// Responses streams alike (a Responses `error` event they would only yield).
 	out = append(out, "data: "...)
 	out = translator.AppendOpenAIError(out, translator.StreamCutMessage, "server_error", "stream_truncated")
 	return append(out, "\n\ndata: [DONE]\n\n"...)
 }
 
-// maxTail is how much of a stream's end is kept to find its terminal event.
-const maxTail = 256
+// terminalEvents are the names of the events a complete stream of the request's
+// protocol ends with.
+func (r *Request) terminalEvents() []string {
+	switch {
+	case r.Protocol == ProtocolAnthropic:
+		return []string{"message_stop"}
+	case r.API == APIResponses:
+		return []string{"response.completed", "response.incomplete", "response.failed"}
+	}
+	return []string{"[DONE]"}
+}
 
-// appendTail keeps the last maxTail bytes of a stream.
-func appendTail(tail, chunk []byte) []byte {
-	if len(chunk) >= maxTail {
-		return append(tail[:0], chunk[len(chunk)-maxTail:]...)
+// lastEvent follows a stream's event boundaries (blank lines) across its pieces and
+// keeps the first line of the last event begun. That line names the event (`event:
+// response.completed`, `data: [DONE]`) however long its data is: a Responses stream's
+// last event carries the whole response, kilobytes from the stream's end.
+type lastEvent struct {
+	head     []byte // the first line of the last event, up to maxHead bytes
+	inHead   bool   // the head's line goes on in the next piece
+	newlines int    // newlines at the end of what was read: a boundary may span pieces
+	read     bool   // anything but newlines was read
+}
+
+// maxHead is enough of an event's first line to name it.
+const maxHead = 64
+
+func (e *lastEvent) feed(b []byte) {
+	body := bytes.TrimRight(b, "\r\n")
+	trailing := bytes.Count(b[len(body):], []byte("\n"))
+	if len(body) == 0 {
+		e.newlines += trailing
+		e.inHead = e.inHead && trailing == 0
+		return
 	}
-	if over := len(tail) + len(chunk) - maxTail; over > 0 {
-		tail = append(tail[:0], tail[over:]...)
+	e.read = true
+	start := -1 // where the last event that begins in this piece begins
+	if i := max(bytes.LastIndex(body, []byte("\n\n")), bytes.LastIndex(body, []byte("\n\r\n"))); i >= 0 {
+		start = i + bytes.IndexByte(body[i+1:], '\n') + 2
+	} else if lead := len(body) - len(bytes.TrimLeft(body, "\r\n")); e.newlines+bytes.Count(body[:lead], []byte("\n")) >= 2 {
+		start = lead
 	}
-	return append(tail, chunk...)
+	line := body
+	switch {
+	case start >= 0:
+		e.head, e.inHead, line = e.head[:0], true, body[start:]
+	case !e.inHead:
+		e.newlines = trailing
+		return
+	}
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line, e.inHead = line[:i], false
+	} else {
+		e.inHead = trailing == 0
+	}
+	e.head = append(e.head, line[:min(len(line), maxHead-len(e.head))]...)
+	e.newlines = trailing
+}
+
+// is reports whether the stream ended with one of names, whole: its `event:` line names
+// it, or, in streams without them, its `data:` line (`[DONE]`, or an object whose "type"
+// it is). An event counts when its blank line came (an SSE client drops one cut before
+// it); `[DONE]` has nothing to lose and counts without.
+func (e *lastEvent) is(names []string) bool {
+	head := bytes.TrimRight(e.head, "\r")
+	for _, n := range names {
+		if v, ok := bytes.CutPrefix(head, []byte("event:")); ok && string(bytes.TrimSpace(v)) == n {
+			return e.newlines >= 2
+		}
+		if v, ok := bytes.CutPrefix(head, []byte("data:")); ok {
+			v = bytes.TrimSpace(v)
+			if string(v) == n || bytes.HasPrefix(v, []byte(`{"type":"`+n+`"`)) {
+				return e.newlines >= 2 || n == "[DONE]"
+			}
+		}
+	}
+	return false
 }
 
 // Truncated reports whether the answer was cut short by the upstream (a converter or the

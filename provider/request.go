@@ -75,7 +75,7 @@ type Request struct {
 	translator translator.Translator
 	upload     *upload            // a multipart body (upload.go)
 	scanner    *telemetry.Scanner // reads usage from a passed-through answer (Observe)
-	tail       []byte             // the end of an observed stream
+	last       lastEvent          // an observed stream's last event
 	truncated  bool
 	watch      bool // a passed-through stream is watched for its last event
 	scanned    bool // the observed stream's end was read

@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -58,10 +59,17 @@ func (x *exchange) openaiResponses() {
 	}
 	s := x.startStream()
 	seq := 0
+	// OpenAI writes "type" and "sequence_number" first: a reader of the stream's end
+	// (the passthrough's last-event check) finds the event's name kilobytes before it.
 	send := func(typ string, fields map[string]any) error {
-		fields["type"], fields["sequence_number"] = typ, seq
+		data := fmt.Appendf(nil, `{"type":%q,"sequence_number":%d`, typ, seq)
+		if rest := mustJSON(fields); len(rest) > 2 {
+			data = append(append(data, ','), rest[1:]...)
+		} else {
+			data = append(data, '}')
+		}
 		seq++
-		b := append([]byte("event: "+typ+"\n"), sseData(mustJSON(fields))...)
+		b := append([]byte("event: "+typ+"\n"), sseData(data)...)
 		return s.send(b)
 	}
 	if send("response.created", map[string]any{"response": resp("in_progress", []any{}, nil)}) != nil ||
