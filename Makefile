@@ -2,6 +2,7 @@
 GO        ?= go
 WASM       := build/ai-proxy.wasm
 NOOP_WASM  := build/noop.wasm
+COPY_WASM  := build/copy-floor.wasm
 SMALL_WASM := build/ai-proxy-noregexp.wasm
 WASM_ENV  := GOOS=wasip1 GOARCH=wasm
 export GONOSUMDB := github.com/higress-group
@@ -14,7 +15,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 VARIANT   ?= compat
 IMAGE     ?=
 
-.PHONY: build build-noop build-noregexp test test-short run bench fuzz lint image push clean
+.PHONY: build build-noop build-copy-floor build-noregexp test test-short run bench fuzz lint image push clean
 
 build: $(WASM)
 
@@ -35,6 +36,14 @@ build-noop: $(NOOP_WASM)
 $(NOOP_WASM): $(shell find hack/noop -name '*.go' 2>/dev/null) go.mod
 	@mkdir -p build
 	$(WASM_ENV) $(GO) build -buildmode=c-shared -trimpath -o $@ ./hack/noop
+
+# The copy floor (hack/noop built with -tags copy): reads and writes back every body and
+# body piece, the ABI's least cost for a converter. `go run ./hack/bench -floor $(COPY_WASM)`.
+build-copy-floor: $(COPY_WASM)
+
+$(COPY_WASM): $(shell find hack/noop -name '*.go') go.mod go.sum
+	@mkdir -p build
+	$(WASM_ENV) $(GO) build -tags copy -buildmode=c-shared -trimpath -o $@ ./hack/noop
 
 # Every test: native provider tests, plugin tests (Go mode and wasm mode against the
 # compiled plugin), the local gateway's SDK end-to-end tests, the debug console in headless
