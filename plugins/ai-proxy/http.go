@@ -306,7 +306,7 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 			return types.ActionPause
 		}
 		h.answered() // a JSON answer counts when whole
-		body, _ := proxywasm.GetHttpResponseBody(0, bodySize)
+		body := responseBody(bodySize) // valid in this callback only, which is all a JSON answer needs
 		if !h.convert {
 			h.req.ObserveBody(body)
 			h.monitorContent(body)
