@@ -305,7 +305,7 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		if !endOfStream {
 			return types.ActionPause
 		}
-		h.answered() // a JSON answer counts when whole
+		h.answered()                   // a JSON answer counts when whole
 		body := responseBody(bodySize) // valid in this callback only, which is all a JSON answer needs
 		if !h.convert {
 			h.req.ObserveBody(body)
