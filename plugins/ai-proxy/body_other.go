@@ -19,6 +19,12 @@ func responseBody(size int) []byte {
 	return pieceBuf
 }
 
+// requestBody returns the whole request body (size bytes), or nil.
+func requestBody(size int) []byte {
+	b, _ := proxywasm.GetHttpRequestBody(0, size)
+	return b
+}
+
 // replaceResponseBody replaces the whole current response body piece with b.
 func replaceResponseBody(b []byte) { _ = proxywasm.ReplaceHttpResponseBody(b) }
 

@@ -21,7 +21,11 @@ func proxyGetBufferBytes(bufferType uint32, start, maxSize int32, returnData uns
 //go:wasmimport env proxy_set_buffer_bytes
 func proxySetBufferBytes(bufferType uint32, start, maxSize int32, data *byte, size int32) uint32
 
-const bufferTypeHttpResponseBody = 1 // proxy-wasm ABI BufferType
+// proxy-wasm ABI BufferType
+const (
+	bufferTypeHttpRequestBody  = 0
+	bufferTypeHttpResponseBody = 1
+)
 
 var (
 	bodyData *byte
@@ -69,6 +73,16 @@ func responseBody(size int) []byte {
 	st := proxyGetBufferBytes(bufferTypeHttpResponseBody, 0, int32(size), unsafe.Pointer(&bodyData), &bodySize)
 	usePieceBuf = false
 	if st != 0 || bodyData == nil {
+		return nil
+	}
+	return unsafe.Slice(bodyData, bodySize)
+}
+
+// requestBody returns the whole request body (size bytes) in memory of its own, which
+// the request may keep (a fallback resends it), or nil when it cannot be read.
+func requestBody(size int) []byte {
+	bodyData, bodySize = nil, 0
+	if proxyGetBufferBytes(bufferTypeHttpRequestBody, 0, int32(size), unsafe.Pointer(&bodyData), &bodySize) != 0 || bodyData == nil {
 		return nil
 	}
 	return unsafe.Slice(bodyData, bodySize)

@@ -163,8 +163,8 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 	if !endOfStream {
 		return types.ActionPause // buffer until the whole body is here
 	}
-	body, err := proxywasm.GetHttpRequestBody(0, bodySize)
-	if err != nil {
+	body := requestBody(bodySize)
+	if body == nil && bodySize > 0 {
 		h.reply(&provider.Error{Status: 400, Message: "cannot read request body", Code: "invalid_body"})
 		return types.ActionPause
 	}
@@ -305,8 +305,9 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		if !endOfStream {
 			return types.ActionPause
 		}
-		h.answered()                   // a JSON answer counts when whole
-		body := responseBody(bodySize) // valid in this callback only, which is all a JSON answer needs
+		h.answered() // a JSON answer counts when whole
+		// The body is valid in this callback only, all a JSON answer needs.
+		body := responseBody(bodySize)
 		if !h.convert {
 			h.req.ObserveBody(body)
 			h.monitorContent(body)
