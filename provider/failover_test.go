@@ -188,14 +188,16 @@ func FuzzLastEvent(f *testing.F) {
 	f.Add([]byte("event: message_stop\r\ndata: {}\r\n\r\n"), uint8(1))
 	f.Add([]byte("\n\n\nevent: response.completed\ndata: {\"type\":\"response.completed\"}"), uint8(5))
 	f.Fuzz(func(t *testing.T, stream []byte, step uint8) {
-		var whole, split lastEvent
-		whole.feed(stream)
-		for i := 0; i < len(stream); i += int(step) + 1 {
-			split.feed(stream[i:min(i+int(step)+1, len(stream))])
-		}
-		for _, names := range [][]string{{"[DONE]"}, {"message_stop"}, {"response.completed"}} {
-			if whole.is(names) != split.is(names) {
-				t.Fatalf("%q split by %d: %v whole, %v split (heads %q, %q)", stream, step+1, whole.is(names), split.is(names), whole.head, split.head)
+		for _, follow := range []bool{false, true} {
+			whole, split := lastEvent{follow: follow}, lastEvent{follow: follow}
+			whole.feed(stream)
+			for i := 0; i < len(stream); i += int(step) + 1 {
+				split.feed(stream[i:min(i+int(step)+1, len(stream))])
+			}
+			for _, names := range [][]string{{"[DONE]"}, {"message_stop"}, {"response.completed"}} {
+				if whole.is(names) != split.is(names) {
+					t.Fatalf("%q split by %d (follow %v): %v whole, %v split (heads %q, %q)", stream, step+1, follow, whole.is(names), split.is(names), whole.head, split.head)
+				}
 			}
 		}
 	})

@@ -75,6 +75,7 @@ func (r *Request) ObserveChunk(chunk []byte, end bool) []byte {
 		r.scanner.Piece(chunk, end)
 		r.scanned = end
 	}
+	r.last.follow = r.API == APIResponses
 	r.last.feed(chunk)
 	if !end || r.API == APIEmbeddings || r.API == APICohereRerank {
 		return nil
@@ -84,7 +85,7 @@ func (r *Request) ObserveChunk(chunk []byte, end bool) []byte {
 	}
 	r.truncated = true
 	var out []byte
-	if r.last.read && r.last.newlines < 2 {
+	if len(r.last.tail) > 0 && !bytes.HasSuffix(r.last.tail, []byte("\n\n")) {
 		out = append(out, "\n\n"...) // end the broken event, which the client then rejects
 	}
 	if r.Protocol == ProtocolAnthropic {
@@ -111,41 +112,67 @@ func (r *Request) terminalEvents() []string {
 	return []string{"[DONE]"}
 }
 
-// lastEvent follows a stream's event boundaries (blank lines) across its pieces and
-// keeps the first line of the last event begun. That line names the event (`event:
-// response.completed`, `data: [DONE]`) however long its data is: a Responses stream's
-// last event carries the whole response, kilobytes from the stream's end.
+// lastEvent finds a stream's last event without reading every piece twice: it keeps
+// the stream's last maxTail bytes (a copy, the cheap part), where, at the end, the last
+// blank line starts the last event and its first line names it. Only an event longer
+// than the tail hides its first line; of the terminal events only Responses' can be one
+// (response.completed carries the whole response), so for Responses streams (follow)
+// the first line of each event begun is kept as the pieces go.
 type lastEvent struct {
-	head     []byte // the first line of the last event, up to maxHead bytes
-	inHead   bool   // the head's line goes on in the next piece
-	newlines int    // newlines at the end of what was read: a boundary may span pieces
-	read     bool   // anything but newlines was read
+	tail   []byte // the stream's last maxTail bytes
+	whole  bool   // tail holds the whole stream: its start is an event's
+	follow bool   // keep the head of every event begun (Responses)
+	head   []byte // (follow) the first line of the last event begun, up to maxHead bytes
+	inHead bool   // (follow) the head's line goes on in the next piece
+	nl     int    // (follow) newlines at the end of what was read: a boundary may span pieces
 }
 
-// maxHead is enough of an event's first line to name it.
-const maxHead = 64
+const (
+	maxTail = 256 // how much of a stream's end is kept: [DONE] and message_stop are ~50 bytes
+	maxHead = 64  // enough of an event's first line to name it
+)
 
 func (e *lastEvent) feed(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	if e.tail == nil {
+		e.whole = true
+	}
+	e.whole = e.whole && len(e.tail)+len(b) <= maxTail
+	if len(b) >= maxTail {
+		e.tail = append(e.tail[:0], b[len(b)-maxTail:]...)
+	} else {
+		if over := len(e.tail) + len(b) - maxTail; over > 0 {
+			e.tail = append(e.tail[:0], e.tail[over:]...)
+		}
+		e.tail = append(e.tail, b...)
+	}
+	if e.follow {
+		e.followHeads(b)
+	}
+}
+
+// followHeads keeps the first line of the last event that begins in b, or goes on
+// with the one begun before.
+func (e *lastEvent) followHeads(b []byte) {
 	body := bytes.TrimRight(b, "\r\n")
 	trailing := bytes.Count(b[len(body):], []byte("\n"))
 	if len(body) == 0 {
-		e.newlines += trailing
+		e.nl += trailing
 		e.inHead = e.inHead && trailing == 0
 		return
 	}
-	e.read = true
-	start := -1 // where the last event that begins in this piece begins
-	if i := max(bytes.LastIndex(body, []byte("\n\n")), bytes.LastIndex(body, []byte("\n\r\n"))); i >= 0 {
-		start = i + bytes.IndexByte(body[i+1:], '\n') + 2
-	} else if lead := len(body) - len(bytes.TrimLeft(body, "\r\n")); e.newlines+bytes.Count(body[:lead], []byte("\n")) >= 2 {
-		start = lead
+	start := lastBoundary(body)
+	if lead := len(body) - len(bytes.TrimLeft(body, "\r\n")); start < 0 && e.nl+bytes.Count(body[:lead], []byte("\n")) >= 2 {
+		start = lead // the blank line spans the pieces
 	}
 	line := body
 	switch {
 	case start >= 0:
 		e.head, e.inHead, line = e.head[:0], true, body[start:]
 	case !e.inHead:
-		e.newlines = trailing
+		e.nl = trailing
 		return
 	}
 	if i := bytes.IndexByte(line, '\n'); i >= 0 {
@@ -154,7 +181,45 @@ func (e *lastEvent) feed(b []byte) {
 		e.inHead = trailing == 0
 	}
 	e.head = append(e.head, line[:min(len(line), maxHead-len(e.head))]...)
-	e.newlines = trailing
+	e.nl = trailing
+}
+
+// lastBoundary returns where the last event that begins after a blank line in b
+// begins, or -1; b does not end with a newline.
+func lastBoundary(b []byte) int {
+	for k := len(b); k > 0; {
+		i := bytes.LastIndexByte(b[:k], '\n')
+		switch {
+		case i < 1:
+			return -1
+		case b[i-1] == '\n', i > 1 && b[i-1] == '\r' && b[i-2] == '\n':
+			return i + 1
+		}
+		k = i
+	}
+	return -1
+}
+
+// last returns the first line of the stream's last event and whether that event
+// ended (its blank line came); head is nil when it is unknown.
+func (e *lastEvent) last() (head []byte, ended bool) {
+	body := bytes.TrimRight(e.tail, "\r\n")
+	ended = bytes.Count(e.tail[len(body):], []byte("\n")) >= 2
+	start := lastBoundary(body)
+	switch {
+	case start >= 0:
+	case e.whole:
+		start = 0
+	case e.follow:
+		return bytes.TrimRight(e.head, "\r"), ended
+	default:
+		return nil, ended
+	}
+	head = body[start:]
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	return bytes.TrimRight(head, "\r"), ended
 }
 
 // is reports whether the stream ended with one of names, whole: its `event:` line names
@@ -162,15 +227,15 @@ func (e *lastEvent) feed(b []byte) {
 // it is). An event counts when its blank line came (an SSE client drops one cut before
 // it); `[DONE]` has nothing to lose and counts without.
 func (e *lastEvent) is(names []string) bool {
-	head := bytes.TrimRight(e.head, "\r")
+	head, ended := e.last()
 	for _, n := range names {
 		if v, ok := bytes.CutPrefix(head, []byte("event:")); ok && string(bytes.TrimSpace(v)) == n {
-			return e.newlines >= 2
+			return ended
 		}
 		if v, ok := bytes.CutPrefix(head, []byte("data:")); ok {
 			v = bytes.TrimSpace(v)
 			if string(v) == n || bytes.HasPrefix(v, []byte(`{"type":"`+n+`"`)) {
-				return e.newlines >= 2 || n == "[DONE]"
+				return ended || n == "[DONE]"
 			}
 		}
 	}

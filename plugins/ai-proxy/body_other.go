@@ -36,3 +36,7 @@ func requestHeaderPairs() [][2]string {
 	hs, _ := proxywasm.GetHttpRequestHeaders()
 	return hs
 }
+
+// requestHeader and responseHeader read one header: "" when it is absent.
+func requestHeader(name string) string  { v, _ := proxywasm.GetHttpRequestHeader(name); return v }
+func responseHeader(name string) string { v, _ := proxywasm.GetHttpResponseHeader(name); return v }

@@ -112,7 +112,36 @@ func setPropertyBytes(path, value []byte) {
 //go:wasmimport env proxy_get_header_map_pairs
 func proxyGetHeaderMapPairs(mapType uint32, returnData unsafe.Pointer, returnSize *int32) uint32
 
-const mapTypeHttpRequestHeaders = 0 // proxy-wasm ABI MapType
+// proxy-wasm ABI MapType
+const (
+	mapTypeHttpRequestHeaders  = 0
+	mapTypeHttpResponseHeaders = 2
+)
+
+// proxyGetHeaderMapValue is the ABI's proxy_get_header_map_value, declared here for the
+// same reason as proxyGetBufferBytes: the SDK's wrapper heap-allocates both
+// out-parameters on every header read.
+//
+//go:wasmimport env proxy_get_header_map_value
+func proxyGetHeaderMapValue(mapType uint32, keyData *byte, keySize int32, returnData unsafe.Pointer, returnSize *int32) uint32
+
+var (
+	valueData *byte
+	valueSize int32
+)
+
+// headerValue reads one header: "" when it is absent. The string views the memory the
+// host copied the value into (from malloc, its own allocation).
+func headerValue(mapType uint32, name string) string {
+	valueData, valueSize = nil, 0
+	if proxyGetHeaderMapValue(mapType, unsafe.StringData(name), int32(len(name)), unsafe.Pointer(&valueData), &valueSize) != 0 || valueData == nil {
+		return ""
+	}
+	return unsafe.String(valueData, valueSize)
+}
+
+func requestHeader(name string) string  { return headerValue(mapTypeHttpRequestHeaders, name) }
+func responseHeader(name string) string { return headerValue(mapTypeHttpResponseHeaders, name) }
 
 var (
 	pairsData *byte

@@ -57,7 +57,7 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 		return types.ActionContinue // the plugin is not configured for this route
 	}
 	h.config = cfg
-	h.path, _ = proxywasm.GetHttpRequestHeader(":path")
+	h.path = requestHeader(":path")
 	h.beginMonitor()
 	if cfg.routing != nil {
 		h.routed = true
@@ -233,7 +233,7 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 	if h.req == nil || h.replied {
 		return types.ActionContinue
 	}
-	status, _ := proxywasm.GetHttpResponseHeader(":status")
+	status := responseHeader(":status")
 	code, _ := strconv.Atoi(status)
 	h.status = code
 	h.answered()
@@ -460,7 +460,7 @@ func sendErrorProtocol(e *provider.Error, p provider.Protocol) {
 // at this plugin's GOGC the extra collection work outweighs ~6 host calls (BENCHMARKS.md).
 type requestHeaders struct{}
 
-func (requestHeaders) Get(k string) string { v, _ := proxywasm.GetHttpRequestHeader(k); return v }
+func (requestHeaders) Get(k string) string { return requestHeader(k) }
 func (requestHeaders) Set(k, v string)     { _ = proxywasm.ReplaceHttpRequestHeader(k, v) }
 func (requestHeaders) Del(k string)        { _ = proxywasm.RemoveHttpRequestHeader(k) }
 
@@ -468,6 +468,6 @@ func (requestHeaders) Del(k string)        { _ = proxywasm.RemoveHttpRequestHead
 
 type responseHeaders struct{}
 
-func (responseHeaders) Get(k string) string { v, _ := proxywasm.GetHttpResponseHeader(k); return v }
+func (responseHeaders) Get(k string) string { return responseHeader(k) }
 func (responseHeaders) Set(k, v string)     { _ = proxywasm.ReplaceHttpResponseHeader(k, v) }
 func (responseHeaders) Del(k string)        { _ = proxywasm.RemoveHttpResponseHeader(k) }

@@ -82,10 +82,10 @@ func (h *httpContext) beginMonitor() {
 	route, _ := proxywasm.GetProperty([]string{"route_name"})
 	cluster, _ := proxywasm.GetProperty([]string{"cluster_name"})
 	r.Route, r.Cluster = string(route), string(cluster)
-	r.Consumer, _ = proxywasm.GetHttpRequestHeader("x-mse-consumer")
+	r.Consumer = requestHeader("x-mse-consumer")
 	if m.logContent {
 		for _, k := range [...]string{"authorization", "x-api-key", "api-key", "anthropic-api-key", "x-goog-api-key"} {
-			if v, _ := proxywasm.GetHttpRequestHeader(k); v != "" {
+			if v := requestHeader(k); v != "" {
 				h.mon.secrets = append(h.mon.secrets, v, trimBearer(v))
 			}
 		}
