@@ -40,3 +40,9 @@ func requestHeaderPairs() [][2]string {
 // requestHeader and responseHeader read one header: "" when it is absent.
 func requestHeader(name string) string  { v, _ := proxywasm.GetHttpRequestHeader(name); return v }
 func responseHeader(name string) string { v, _ := proxywasm.GetHttpResponseHeader(name); return v }
+
+// property reads the property at the one-element path name: "" when it is not set.
+func property(name string) string {
+	v, _ := proxywasm.GetProperty([]string{name})
+	return string(v)
+}

@@ -106,6 +106,20 @@ func setPropertyBytes(path, value []byte) {
 	proxySetProperty(unsafe.SliceData(path), int32(len(path)), unsafe.SliceData(value), int32(len(value)))
 }
 
+// proxyGetProperty is the ABI's proxy_get_property, called directly (see proxySetProperty).
+//
+//go:wasmimport env proxy_get_property
+func proxyGetProperty(pathData *byte, pathSize int32, returnData unsafe.Pointer, returnSize *int32) uint32
+
+// property reads the property at the one-element path name: "" when it is not set.
+func property(name string) string {
+	valueData, valueSize = nil, 0
+	if proxyGetProperty(unsafe.StringData(name), int32(len(name)), unsafe.Pointer(&valueData), &valueSize) != 0 || valueData == nil {
+		return ""
+	}
+	return unsafe.String(valueData, valueSize)
+}
+
 // proxyGetHeaderMapPairs is the ABI's proxy_get_header_map_pairs, called directly so
 // that the pairs can be read in place (see requestHeaderPairs).
 //

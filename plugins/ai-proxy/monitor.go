@@ -79,9 +79,7 @@ func (h *httpContext) beginMonitor() {
 	r := &h.mon.rec
 	h.mon.t0 = time.Now()
 	r.Start = h.mon.t0.UnixNano()
-	route, _ := proxywasm.GetProperty([]string{"route_name"})
-	cluster, _ := proxywasm.GetProperty([]string{"cluster_name"})
-	r.Route, r.Cluster = string(route), string(cluster)
+	r.Route, r.Cluster = property("route_name"), property("cluster_name")
 	r.Consumer = requestHeader("x-mse-consumer")
 	if m.logContent {
 		for _, k := range [...]string{"authorization", "x-api-key", "api-key", "anthropic-api-key", "x-goog-api-key"} {
