@@ -38,7 +38,7 @@ $(NOOP_WASM): $(shell find hack/noop -name '*.go' 2>/dev/null) go.mod
 	$(WASM_ENV) $(GO) build -buildmode=c-shared -trimpath -o $@ ./hack/noop
 
 # The copy floor (hack/noop built with -tags copy): reads and writes back every body and
-# body piece, the ABI's least cost for a converter. `go run ./hack/bench -floor $(COPY_WASM)`.
+# body piece through the SDK. `go run ./hack/bench -floor $(COPY_WASM)` (BENCHMARKS.md).
 build-copy-floor: $(COPY_WASM)
 
 $(COPY_WASM): $(shell find hack/noop -name '*.go') go.mod go.sum

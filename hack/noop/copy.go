@@ -8,9 +8,10 @@ import (
 )
 
 // Built with -tags copy (make build-copy-floor), the floor also reads every body it sees,
-// whole or piece by piece, and writes it back unchanged: the least the proxy-wasm ABI
-// lets any plugin that converts bodies cost. Used as -floor, it splits a converter's
-// cost into the host's share (these calls) and the plugin's own.
+// whole or piece by piece, and writes it back unchanged through the SDK: what a plugin
+// that converts bodies pays for the host's side alone when it uses the SDK's calls (a
+// fresh allocation per read). Used as -floor, it puts a converter's cost beside that.
+// (ai-proxy reads pieces with direct ABI calls into a reused buffer, which is cheaper.)
 
 // OnHttpRequestBody holds the request body until it is whole, then copies it.
 func (*httpContext) OnHttpRequestBody(size int, end bool) types.Action {
