@@ -183,6 +183,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // scoreText adds the scores of text's words, phrases and symbols to sc.
 func scoreText(text string, sc *[NumIntents]float32) {
+	indexOnce.Do(buildIndex)
 	var (
 		buf       [24]byte
 		prevPrep  bool // previous word was into/in/to/from

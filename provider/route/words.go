@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -116,13 +117,18 @@ const (
 	zhHi = 0xA000
 )
 
+// The word index is built the first time a prompt is classified (indexOnce), not at
+// start: most routes never classify, and it is ~180 KB of heap every collection would
+// scan.
 var (
-	enWords = map[string]enEntry{}
-	zhWords = map[rune][]zhEntry{}
-	zhFirst [(zhHi - zhLo) / 64]uint64
+	indexOnce sync.Once
+	enWords   map[string]enEntry
+	zhWords   map[rune][]zhEntry
+	zhFirst   [(zhHi - zhLo) / 64]uint64
 )
 
-func init() {
+func buildIndex() {
+	enWords, zhWords = map[string]enEntry{}, map[rune][]zhEntry{}
 	for intent, v := range vocabulary {
 		for _, f := range strings.Fields(v.en) {
 			w, weight := splitWeight(f)
