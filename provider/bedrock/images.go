@@ -74,8 +74,10 @@ func (t *Images) ResponseBody(status int, body []byte) ([]byte, error) {
 	if status < 200 || status > 299 {
 		return appendError(nil, status, body), nil
 	}
+	// gjson reads broken JSON leniently; the images are copied as they are, so the
+	// answer is validated first.
 	root := gjson.ParseBytes(body)
-	if !root.IsObject() {
+	if !root.IsObject() || !gjson.ValidBytes(body) {
 		return nil, errAnswerNotJSON
 	}
 	if e := root.Get("error"); e.Type == gjson.String && e.Str != "" {
