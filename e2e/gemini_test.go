@@ -76,10 +76,7 @@ func TestGeminiOpenAISDK(t *testing.T) {
 			Tools:    []openai.ChatCompletionToolUnionParam{weatherTool(), timeTool},
 		}
 		stream := client.Chat.Completions.NewStreaming(ctx, params)
-		acc := openai.ChatCompletionAccumulator{}
-		for stream.Next() {
-			acc.AddChunk(stream.Current())
-		}
+		acc, _ := drain(t, stream)
 		require.NoError(t, stream.Err())
 		require.Equal(t, "tool_calls", acc.Choices[0].FinishReason)
 		calls := acc.Choices[0].Message.ToolCalls

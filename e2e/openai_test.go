@@ -157,10 +157,7 @@ func TestToolCalls(t *testing.T) {
 		}},
 		{"stream", func(t *testing.T) openai.ChatCompletionMessage {
 			stream := client.Chat.Completions.NewStreaming(context.Background(), params)
-			acc := openai.ChatCompletionAccumulator{}
-			for stream.Next() {
-				acc.AddChunk(stream.Current())
-			}
+			acc, _ := drain(t, stream)
 			require.NoError(t, stream.Err())
 			require.Equal(t, "tool_calls", acc.Choices[0].FinishReason)
 			return acc.Choices[0].Message

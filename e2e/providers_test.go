@@ -61,12 +61,7 @@ func TestOpenAISDKAcrossProviders(t *testing.T) {
 					Tools:         []openai.ChatCompletionToolUnionParam{weatherTool()},
 					StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 				})
-				acc := openai.ChatCompletionAccumulator{}
-				chunks := 0
-				for stream.Next() {
-					acc.AddChunk(stream.Current())
-					chunks++
-				}
+				acc, chunks := drain(t, stream)
 				require.NoError(t, stream.Err())
 				require.Greater(t, chunks, 2, "the answer came in one piece")
 				require.Equal(t, "tool_calls", acc.Choices[0].FinishReason)
@@ -84,10 +79,7 @@ func TestOpenAISDKAcrossProviders(t *testing.T) {
 					Model:    "qwen-plus",
 					Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Tell me something")},
 				})
-				acc := openai.ChatCompletionAccumulator{}
-				for stream.Next() {
-					acc.AddChunk(stream.Current())
-				}
+				acc, _ := drain(t, stream)
 				require.NoError(t, stream.Err())
 				require.Contains(t, acc.Choices[0].Message.Content, "You said: Tell me something")
 				require.Equal(t, "stop", acc.Choices[0].FinishReason)

@@ -79,12 +79,7 @@ func requireWordStream(t *testing.T, client openai.Client, model string) {
 		Model:    model,
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Tell me something")},
 	}, optionWords("6"))
-	acc := openai.ChatCompletionAccumulator{}
-	chunks := 0
-	for stream.Next() {
-		acc.AddChunk(stream.Current())
-		chunks++
-	}
+	acc, chunks := drain(t, stream)
 	require.NoError(t, stream.Err())
 	require.Greater(t, chunks, 3)
 	require.Len(t, strings.Fields(acc.Choices[0].Message.Content), 6, "one word per piece, none lost")
@@ -103,10 +98,7 @@ func requireStreamedToolCall(t *testing.T, client openai.Client, model string) (
 		Tools:    []openai.ChatCompletionToolUnionParam{weatherTool()},
 	}
 	stream := client.Chat.Completions.NewStreaming(context.Background(), params)
-	acc := openai.ChatCompletionAccumulator{}
-	for stream.Next() {
-		acc.AddChunk(stream.Current())
-	}
+	acc, _ := drain(t, stream)
 	require.NoError(t, stream.Err())
 	require.Equal(t, "tool_calls", acc.Choices[0].FinishReason)
 	calls := acc.Choices[0].Message.ToolCalls
