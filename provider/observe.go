@@ -37,6 +37,7 @@ func (r *Request) watchStream(h Headers) {
 	switch r.API {
 	case APIChatCompletion, APICompletion, APIAnthropicMessages, APIResponses:
 		r.watch = true
+		r.last.follow = r.API == APIResponses
 		h.Set("accept-encoding", "identity")
 	}
 }
@@ -75,7 +76,6 @@ func (r *Request) ObserveChunk(chunk []byte, end bool) []byte {
 		r.scanner.Piece(chunk, end)
 		r.scanned = end
 	}
-	r.last.follow = r.API == APIResponses
 	r.last.feed(chunk)
 	if !end || r.API == APIEmbeddings || r.API == APICohereRerank {
 		return nil
@@ -120,7 +120,7 @@ func (r *Request) terminalEvents() []string {
 // the first line of each event begun is kept as the pieces go.
 type lastEvent struct {
 	tail   []byte // the stream's last maxTail bytes
-	whole  bool   // tail holds the whole stream: its start is an event's
+	seen   int    // bytes of the stream read: up to maxTail, tail holds it whole
 	follow bool   // keep the head of every event begun (Responses)
 	head   []byte // (follow) the first line of the last event begun, up to maxHead bytes
 	inHead bool   // (follow) the head's line goes on in the next piece
@@ -136,10 +136,7 @@ func (e *lastEvent) feed(b []byte) {
 	if len(b) == 0 {
 		return
 	}
-	if e.tail == nil {
-		e.whole = true
-	}
-	e.whole = e.whole && len(e.tail)+len(b) <= maxTail
+	e.seen += len(b)
 	if len(b) >= maxTail {
 		e.tail = append(e.tail[:0], b[len(b)-maxTail:]...)
 	} else {
@@ -208,7 +205,7 @@ func (e *lastEvent) last() (head []byte, ended bool) {
 	start := lastBoundary(body)
 	switch {
 	case start >= 0:
-	case e.whole:
+	case e.seen <= maxTail: // the stream's start is an event's
 		start = 0
 	case e.follow:
 		return bytes.TrimRight(e.head, "\r"), ended
